@@ -1,0 +1,54 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# ansible-test wants the collection under ansible_collections/NAMESPACE/NAME, outside any git
+# work tree (inside one it lists files with git, and build/ is ignored there).
+COLLECTIONS ?= /tmp/lxdkit-collections-$(shell printf %s "$(CURDIR)" | md5sum | cut -c1-8)
+COLLECTION := $(COLLECTIONS)/ansible_collections/lxdkit/lxd
+TEST_PYTHON := 3.11
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: test demo venv lxd collection sanity lint units integration changelog-lint clean
+
+test: sanity lint units integration changelog-lint
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+lxd:
+	tests/harness/prepare-lxd.sh
+
+# A copy of the tracked (and new, not ignored) files at the path ansible-test expects.
+collection:
+	rm -rf $(COLLECTION)
+	mkdir -p $(COLLECTION)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' \
+		| tar -c -T - | tar -x -C $(COLLECTION)
+
+sanity: venv collection
+	cd $(COLLECTION) && ansible-test sanity --color no --venv --python $(TEST_PYTHON)
+
+lint: venv
+	ansible-lint --profile production
+
+units: venv collection
+	cd $(COLLECTION) && ansible-test units --color no --local --python $(TEST_PYTHON)
+
+integration: venv collection lxd
+	cd $(COLLECTION) && ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(TARGETS)
+
+changelog-lint: venv
+	antsibull-changelog lint
+
+demo: venv collection lxd
+	ansible-playbook -i localhost, -c local --diff playbooks/demo.yml
+
+clean:
+	rm -rf $(COLLECTIONS) tests/output

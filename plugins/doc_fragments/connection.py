@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # The connection options every lxdkit.lxd module shares (module_utils/_client.py).
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - How to reach LXD. A unix socket as V(unix:/var/lib/lxd/unix.socket) (or a bare path),
+        or a remote server as V(https://lxd.example.com:8443).
+      - When not set, the local socket is found under E(LXD_DIR), then
+        C(/var/lib/lxd/unix.socket) (Debian and Ubuntu packages), then
+        C(/var/snap/lxd/common/lxd/unix.socket) (snap).
+      - The E(LXD_URL) environment variable is used when this is not set.
+    type: str
+  snap_url:
+    description:
+      - Another unix socket tried after O(url); accepted so that tasks written for
+        community.general's LXD modules run unchanged.
+    type: str
+  client_cert:
+    description:
+      - Client certificate (PEM) for HTTPS. Without it, C(~/.config/lxc/client.crt) is used if it exists.
+      - The E(LXD_CLIENT_CERT) environment variable is used when this is not set.
+    type: path
+    aliases: [cert_file]
+  client_key:
+    description:
+      - Key of O(client_cert). Without it, C(~/.config/lxc/client.key) is used if it exists.
+      - The E(LXD_CLIENT_KEY) environment variable is used when this is not set.
+    type: path
+    aliases: [key_file]
+  server_cert:
+    description:
+      - The server's certificate (PEM). The connection is accepted when the server presents
+        exactly this certificate, which suits LXD's self-signed certificates.
+    type: path
+  validate_certs:
+    description:
+      - Verify the server's certificate against the system CAs when O(server_cert) is not given.
+    type: bool
+    default: true
+  trust_token:
+    description:
+      - A trust token made on the server with C(lxc config trust add). Used on first contact
+        only, when the server does not trust O(client_cert) yet.
+    type: str
+  trust_password:
+    description:
+      - The server's C(core.trust_password), the older way to get trusted on first contact.
+    type: str
+  project:
+    description:
+      - The LXD project to work in. A project that does not exist is an error, not created.
+    type: str
+    default: default
+  timeout:
+    description:
+      - Seconds to wait for each answer from LXD.
+    type: float
+    default: 30
+notes:
+  - Needs the Python library C(pylxd) on the host that runs the module (usually the LXD host
+    itself, or the controller with O(url) pointing at a remote server).
+requirements:
+  - pylxd >= 2.3.2
+"""

@@ -1,0 +1,282 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one wrapper around pylxd: connection options, projects, cluster targets, operations
+and the translation of every LXD, pylxd or requests error into ``LxdkitError``.
+
+Modules talk to LXD only through ``LxdClient`` and REST paths relative to ``/1.0``
+(``profiles/web``); where pylxd has no object API this still goes through its raw nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+
+try:
+    import pylxd
+    import requests
+    from pylxd import exceptions as pylxd_exceptions
+except ImportError:
+    HAS_PYLXD = False
+    PYLXD_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_PYLXD = True
+    PYLXD_IMPORT_ERROR = None
+
+# Debian/Ubuntu packages first, then the snap.
+DEFAULT_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
+DEFAULT_PROJECT = "default"
+
+
+def connection_argument_spec():
+    """Options every module shares; documented once in the ``lxdkit.lxd.connection`` fragment."""
+    return dict(
+        url=dict(type="str", fallback=(env_fallback, ["LXD_URL"])),
+        snap_url=dict(type="str"),
+        client_cert=dict(type="path", aliases=["cert_file"], fallback=(env_fallback, ["LXD_CLIENT_CERT"])),
+        client_key=dict(type="path", aliases=["key_file"], fallback=(env_fallback, ["LXD_CLIENT_KEY"])),
+        server_cert=dict(type="path"),
+        validate_certs=dict(type="bool", default=True),
+        trust_token=dict(type="str", no_log=True),
+        trust_password=dict(type="str", no_log=True),
+        project=dict(type="str", default=DEFAULT_PROJECT),
+        timeout=dict(type="float", default=30.0),
+    )
+
+
+def resolve_endpoint(url, snap_url=None, exists=os.path.exists):
+    """Return ``(endpoint for pylxd, how to name it in messages)``.
+
+    ``url``: ``unix:/path``, ``/path`` or ``https://host:8443``; None finds the local socket.
+    """
+    if url and url.startswith(("https://", "http://")):
+        return url.rstrip("/"), url
+    if url:
+        path = url[len("unix:"):] if url.startswith("unix:") else url
+        candidates = [path]
+    else:
+        env_dir = os.environ.get("LXD_DIR")
+        candidates = [os.path.join(env_dir, "unix.socket")] if env_dir else []
+        candidates.extend(DEFAULT_SOCKETS)
+    if snap_url:
+        candidates.append(snap_url[len("unix:"):] if snap_url.startswith("unix:") else snap_url)
+    for path in candidates:
+        if exists(path):
+            return path, "unix:" + path
+    raise LxdkitError(
+        "LXD is not reachable at %s: no such socket. Is the daemon running (lxd waitready)? "
+        "For a remote server set url to https://HOST:8443." % " or ".join("unix:" + path for path in candidates)
+    )
+
+
+def _lxd_error_text(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip() or response.reason
+    return body.get("error") or response.reason
+
+
+class LxdClient:
+    """A lazily connected LXD API client bound to one project."""
+
+    def __init__(self, url=None, snap_url=None, client_cert=None, client_key=None, server_cert=None,
+                 validate_certs=True, trust_token=None, trust_password=None, project=None, timeout=30.0):
+        self.url = url
+        self.snap_url = snap_url
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.server_cert = server_cert
+        self.validate_certs = validate_certs
+        self.trust_secret = trust_token or trust_password
+        self.project = project or DEFAULT_PROJECT
+        self.timeout = timeout
+        self.where = url or "the local LXD socket"
+        self._pylxd = None
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(**dict((key, params.get(key)) for key in connection_argument_spec()))
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def api(self):
+        """pylxd's raw API root node, connecting (and authenticating) on first use."""
+        if self._pylxd is None:
+            self._pylxd = self._connect()
+        return self._pylxd.api
+
+    @property
+    def server(self):
+        self.api  # pylint: disable=pointless-statement
+        return self._pylxd.host_info
+
+    def has_extension(self, name):
+        return name in self.server.get("api_extensions", [])
+
+    def _connect(self):
+        endpoint, self.where = resolve_endpoint(self.url, self.snap_url)
+        cert = None
+        if self.client_cert or self.client_key:
+            if not (self.client_cert and self.client_key):
+                raise LxdkitError("client_cert and client_key go together: give both or neither")
+            for field, path in (("client_cert", self.client_cert), ("client_key", self.client_key)):
+                if not os.path.isfile(path):
+                    raise LxdkitError("%s %s does not exist or is not a file" % (field, path))
+            cert = (self.client_cert, self.client_key)
+        verify = self.server_cert if self.server_cert else self.validate_certs
+        project = None if self.project == DEFAULT_PROJECT else self.project
+        try:
+            client = pylxd.Client(endpoint=endpoint, cert=cert, verify=verify, timeout=self.timeout, project=project)
+        except pylxd_exceptions.ClientConnectionFailed as exc:
+            raise LxdkitError("LXD is not reachable at %s: %s. Is the daemon running?" % (self.where, exc))
+        except requests.exceptions.SSLError as exc:
+            raise LxdkitError(
+                "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate) "
+                "or validate_certs=false for a self-signed server you trust." % (self.where, exc))
+        except requests.exceptions.Timeout:
+            raise self._timeout_error("connect")
+        except requests.exceptions.RequestException as exc:
+            raise LxdkitError("LXD is not reachable at %s: %s" % (self.where, exc))
+        if client.host_info.get("auth") != "trusted":
+            self._trust(client)
+        if project is not None:
+            self._check_project(client)
+        return client
+
+    def _trust(self, client):
+        if not self.trust_secret:
+            raise LxdkitError(
+                "LXD at %s does not trust this client (403). Give trust_token (from 'lxc config trust add' "
+                "on the server) or trust_password once, or add the client certificate on the server." % self.where,
+                status=403)
+        if not client.cert:
+            raise LxdkitError("trust_token/trust_password need client_cert and client_key: LXD trusts a certificate")
+        try:
+            client.authenticate(self.trust_secret)
+        except (pylxd_exceptions.LXDAPIException, pylxd_exceptions.ClientConnectionFailed) as exc:
+            raise LxdkitError("LXD at %s refused the trust token or password: %s" % (self.where, exc), status=403)
+        if client.host_info.get("auth") != "trusted":
+            raise LxdkitError("LXD at %s still does not trust this client after authentication" % self.where, status=403)
+
+    def _check_project(self, client):
+        try:
+            client.api.projects[self.project].get(params={"project": DEFAULT_PROJECT})
+        except pylxd_exceptions.NotFound:
+            raise LxdkitError(
+                "project %r does not exist on LXD at %s: create it (lxc project create %s) "
+                "or fix the project option" % (self.project, self.where, self.project), project=self.project)
+        except pylxd_exceptions.LXDAPIException as exc:
+            raise self._api_error("GET", "projects/%s" % self.project, exc)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _node(self, path):
+        node = self.api
+        for segment in path.strip("/").split("/"):
+            if segment:
+                node = node[segment]
+        return node
+
+    def _timeout_error(self, what):
+        return LxdkitError("LXD at %s did not answer %s within %s s (raise the timeout option)" % (self.where, what, self.timeout))
+
+    def _api_error(self, method, path, exc):
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        text = _lxd_error_text(response) if response is not None else str(exc)
+        if status == 404:
+            return LxdkitNotFound("%s not found on LXD at %s (project %s): %s" % (path, self.where, self.project, text),
+                                  status=404, lxd_error=text)
+        if status == 403:
+            return LxdkitError("LXD at %s refused %s %s (403, client not trusted or not allowed in project %s): %s"
+                               % (self.where, method, path, self.project, text), status=403, lxd_error=text)
+        return LxdkitError("LXD refused %s %s: %s" % (method, path, text), status=status, lxd_error=text)
+
+    def _call(self, method, path, **kwargs):
+        try:
+            return getattr(self._node(path), method.lower())(**kwargs)
+        except pylxd_exceptions.LXDAPIException as exc:
+            raise self._api_error(method, path, exc)
+        except requests.exceptions.Timeout:
+            raise self._timeout_error("%s %s" % (method, path))
+        except requests.exceptions.ConnectionError as exc:
+            raise LxdkitError("lost the connection to LXD at %s during %s %s: %s" % (self.where, method, path, exc))
+
+    def get(self, path, params=None):
+        """GET and return the metadata; a missing object raises ``LxdkitNotFound``."""
+        return self._call("GET", path, params=params or {}).json().get("metadata")
+
+    def find(self, path, params=None):
+        """GET and return the metadata, or None when the object does not exist."""
+        try:
+            return self.get(path, params)
+        except LxdkitNotFound:
+            return None
+
+    def send(self, method, path, body=None, params=None, target=None, wait=True):
+        """POST/PUT/PATCH/DELETE; waits for an asynchronous operation unless ``wait`` is false.
+
+        Returns the response metadata, or the finished operation's metadata. With ``wait``
+        false an asynchronous call returns the operation path for ``wait_all``.
+        """
+        params = dict(params or {})
+        if target:
+            params["target"] = target
+        kwargs = dict(params=params)
+        if body is not None:
+            kwargs["json"] = body
+        response = self._call(method, path, **kwargs)
+        if response.status_code != 202:
+            try:
+                return response.json().get("metadata")
+            except ValueError:
+                return None
+        operation = response.json().get("operation")
+        if not wait:
+            return operation
+        return self.wait(operation, "%s %s" % (method, path))
+
+    def start(self, method, path, body=None, params=None, target=None):
+        """Start an asynchronous call and return its operation (None if LXD answered at once)."""
+        return self.send(method, path, body=body, params=params, target=target, wait=False)
+
+    def wait(self, operation, what="operation", deadline=None):
+        """Wait for an operation path (``/1.0/operations/ID``); raise if it failed."""
+        if not operation or not str(operation).startswith("/1.0/operations/"):
+            return operation
+        op_id = operation.split("?", 1)[0].rsplit("/", 1)[-1]
+        poll = max(1, int(min(self.timeout, 30)))
+        while True:
+            try:
+                response = self.api["operations"][op_id]["wait"].get(params={"timeout": poll}, timeout=poll + self.timeout)
+            except pylxd_exceptions.LXDAPIException as exc:
+                raise self._api_error("GET", "operations/%s/wait" % op_id, exc)
+            except requests.exceptions.Timeout:
+                raise self._timeout_error("while waiting for %s" % what)
+            data = response.json().get("metadata") or {}
+            if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
+                text = data.get("err") or data.get("status")
+                raise LxdkitError("LXD failed %s: %s" % (what, text), lxd_error=text)
+            if data.get("status") in ("Success", "Cancelled") or data.get("status_code") == 200:
+                return data
+            if deadline is not None and time.monotonic() > deadline:
+                raise LxdkitError("%s is still running on LXD at %s after the deadline" % (what, self.where))
+
+    def wait_all(self, operations, what="operations"):
+        """Wait for several started operations; report every failure together."""
+        failures = []
+        for operation in operations:
+            try:
+                self.wait(operation, what)
+            except LxdkitError as exc:
+                failures.append(exc.msg)
+        if failures:
+            raise LxdkitError("%d of %d %s failed: %s" % (len(failures), len(operations), what, "; ".join(failures)))

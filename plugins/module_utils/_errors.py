@@ -1,0 +1,23 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one exception type modules turn into fail_json."""
+
+from __future__ import annotations
+
+
+class LxdkitError(Exception):
+    """A failure with a message a person can act on.
+
+    ``details`` are extra keys returned next to ``msg`` (for example the LXD error text or
+    the HTTP status), so playbooks can branch on them without parsing the message.
+    """
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class LxdkitNotFound(LxdkitError):
+    """The object asked for does not exist on the LXD server."""

@@ -1,0 +1,46 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module's main() shares: the merged argument spec, the client, the reconciler,
+and turning ``LxdkitError`` into ``fail_json`` (never a traceback)."""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import (
+    HAS_PYLXD,
+    PYLXD_IMPORT_ERROR,
+    LxdClient,
+    connection_argument_spec,
+)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import Reconciler
+
+
+class LxdManager:
+    """Base of each module's manager class: ``run()`` returns the module result."""
+
+    def __init__(self, module, client, reconciler):
+        self.module = module
+        self.params = module.params
+        self.client = client
+        self.reconciler = reconciler
+
+    def run(self):
+        raise NotImplementedError
+
+
+def run_module(manager_class, argument_spec, **module_kwargs):
+    spec = connection_argument_spec()
+    spec.update(argument_spec)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
+    if not HAS_PYLXD:
+        module.fail_json(msg=missing_required_lib("pylxd"), exception=PYLXD_IMPORT_ERROR)
+    reconciler = Reconciler(check_mode=module.check_mode, diff_mode=module._diff)
+    try:
+        manager = manager_class(module, LxdClient.from_params(module.params), reconciler)
+        result = manager.run()
+    except LxdkitError as exc:
+        module.fail_json(msg=exc.msg, actions=reconciler.actions, **exc.details)
+    module.exit_json(**result)

@@ -1,0 +1,291 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_profile
+short_description: Manage LXD profiles
+version_added: 0.1.0
+description:
+  - Create, update, copy, rename and delete LXD profiles (config, limits and devices).
+  - Option names follow community.general.lxd_profile, so its tasks run with only the module name changed.
+  - LXD takes config values as strings; integers and booleans are converted (V(2) to V("2"),
+    V(true) to V("true")). Lists and mappings in O(config) are refused.
+author:
+  - lxdkit contributors
+extends_documentation_fragment:
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.check_diff
+options:
+  name:
+    description: Name of the profile.
+    type: str
+    required: true
+  description:
+    description:
+      - Description of the profile. Not managed when not given.
+    type: str
+  config:
+    description:
+      - Profile config keys, for example C(limits.cpu), C(limits.memory), C(security.nesting)
+        or the C(snapshots.*) keys that schedule automatic snapshots.
+      - Not managed when not given. See O(merge_profile) for keys that are not listed.
+    type: dict
+  devices:
+    description:
+      - Devices by name; each is a mapping of properties and needs C(type)
+        (V(nic), V(disk), V(proxy), V(unix-char), ...).
+      - Not managed when not given. See O(merge_profile) for devices that are not listed.
+    type: dict
+  merge_profile:
+    description:
+      - V(false) (default) makes O(config) and O(devices) the whole truth; keys and devices not
+        listed are removed.
+      - V(true) keeps config keys and devices that are not listed; a listed device replaces the
+        whole device of that name.
+    type: bool
+    default: false
+  source:
+    description:
+      - Name of a profile (in the same project) to copy when this profile does not exist yet,
+        as C(lxc profile copy) does. O(description), O(config) and O(devices) then apply on top
+        of the copy. Ignored when the profile already exists.
+    type: str
+  new_name:
+    description:
+      - Rename the profile to this name. When O(name) no longer exists and O(new_name) does,
+        the rename is taken as done, so the task stays idempotent.
+    type: str
+  state:
+    description:
+      - V(present) makes the profile exist as described; V(absent) deletes it.
+      - A profile that instances or other objects use cannot be deleted; the error lists them.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: community.general.lxd_profile
+  - name: LXD profiles
+    description: How LXD applies profiles to instances.
+    link: https://documentation.ubuntu.com/lxd/en/latest/profiles/
+"""
+
+EXAMPLES = r"""
+- name: A web server profile, as in the classic tutorials
+  lxdkit.lxd.lxd_profile:
+    name: web-server
+    description: Web servers
+    config:
+      limits.cpu: 2
+      limits.memory: 2GB
+      boot.autostart: true
+    devices:
+      eth0:
+        type: nic
+        network: lxdbr0
+        name: eth0
+      root:
+        type: disk
+        path: /
+        pool: default
+      http:
+        type: proxy
+        listen: tcp:127.0.0.1:8080
+        connect: tcp:127.0.0.1:80
+
+- name: Daily automatic snapshots kept for two weeks, for every instance using the profile
+  lxdkit.lxd.lxd_profile:
+    name: snapshotted
+    config:
+      snapshots.schedule: "@daily"
+      snapshots.pattern: auto-%d
+      snapshots.expiry: 2w
+
+- name: Copy the default profile (lxc profile copy default production), then raise its limits
+  lxdkit.lxd.lxd_profile:
+    name: production
+    source: default
+    merge_profile: true
+    config:
+      limits.memory: 4GB
+
+- name: Add one key, keeping everything else the profile has
+  lxdkit.lxd.lxd_profile:
+    name: production
+    merge_profile: true
+    config:
+      security.nesting: true
+
+- name: Rename a profile
+  lxdkit.lxd.lxd_profile:
+    name: production
+    new_name: prod
+
+- name: Work on a remote LXD in a project, trusting this client on first contact
+  lxdkit.lxd.lxd_profile:
+    url: https://lxd01.example.com:8443
+    client_cert: ~/.config/lxc/client.crt
+    client_key: ~/.config/lxc/client.key
+    server_cert: files/lxd01.crt
+    trust_token: "{{ lxd01_token }}"
+    project: web
+    name: web-server
+    config:
+      limits.cpu: 2
+
+- name: Delete a profile
+  lxdkit.lxd.lxd_profile:
+    name: prod
+    state: absent
+"""
+
+RETURN = r"""
+profile:
+  description: The profile as LXD has it after the task (as it would be, in check mode); null when absent.
+  returned: always
+  type: dict
+  sample:
+    name: web-server
+    description: Web servers
+    config: {limits.cpu: "2", limits.memory: 2GB}
+    devices: {root: {type: disk, path: /, pool: default}}
+    used_by: [/1.0/instances/web01]
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
+old_state:
+  description: Whether the profile existed before the task, as community.general.lxd_profile reports it.
+  returned: always
+  type: str
+  sample: absent
+"""
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
+
+
+def profile_view(profile):
+    """The part of a profile that the task manages and the diff shows."""
+    if profile is None:
+        return None
+    return dict(
+        name=profile["name"],
+        description=profile.get("description") or "",
+        config=dict(profile.get("config") or {}),
+        devices=dict(profile.get("devices") or {}),
+    )
+
+
+class ProfileManager(LxdManager):
+
+    def run(self):
+        name, new_name = self.params["name"], self.params["new_name"]
+        check_object_name("name", name)
+        check_object_name("new_name", new_name)
+        check_object_name("source", self.params["source"])
+        config = string_map("config", self.params["config"])
+        devices = device_map("devices", self.params["devices"])
+
+        current = self.client.find(self._path(name))
+        old_state = "present" if current else "absent"
+        if self.params["state"] == "absent":
+            self._delete(current)
+            return self.reconciler.result(profile=None, old_state=old_state)
+
+        if new_name and new_name != name:
+            current, name = self._rename(current, name, new_name)
+            old_state = "present" if current else old_state
+        if current is None:
+            profile = self._create(name, config, devices)
+        else:
+            profile = self._update(current, config, devices)
+        return self.reconciler.result(profile=profile, old_state=old_state)
+
+    @staticmethod
+    def _path(name):
+        return "profiles/%s" % name
+
+    def _desired(self, base, name, config, devices):
+        merge = self.params["merge_profile"]
+        description = self.params["description"]
+        return dict(
+            name=name,
+            description=base.get("description", "") if description is None else description,
+            config=desired_map(base.get("config"), config, merge),
+            devices=desired_map(base.get("devices"), devices, merge),
+        )
+
+    def _create(self, name, config, devices):
+        base = {}
+        if self.params["source"]:
+            source = self.client.find(self._path(self.params["source"]))
+            if source is None:
+                raise LxdkitError("source profile %r does not exist in project %s" % (self.params["source"], self.client.project))
+            base = profile_view(source)
+        wanted = self._desired(base, name, config, devices)
+        self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "profiles", wanted))
+        return self._result_object(name, wanted, used_by=[])
+
+    def _update(self, current, config, devices):
+        before = profile_view(current)
+        wanted = self._desired(before, before["name"], config, devices)
+        body = dict((key, wanted[key]) for key in ("description", "config", "devices"))
+        self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
+        return self._result_object(before["name"], wanted, used_by=current.get("used_by") or [])
+
+    def _rename(self, current, name, new_name):
+        renamed = self.client.find(self._path(new_name))
+        if current is not None and renamed is not None:
+            raise LxdkitError("cannot rename profile %r to %r: a profile named %r exists already" % (name, new_name, new_name))
+        if current is None:
+            # Renamed by an earlier run (or never existed: then it is created as new_name).
+            return renamed, new_name
+        before = profile_view(current)
+        after = dict(before, name=new_name)
+        self.reconciler.step("rename", before, after, lambda: self.client.send("POST", self._path(name), {"name": new_name}))
+        return dict(current, name=new_name), new_name
+
+    def _delete(self, current):
+        if current is None:
+            return
+        users = current.get("used_by") or []
+        if users:
+            raise LxdkitError(
+                "profile %r is in use and cannot be deleted; first remove it from: %s" % (current["name"], ", ".join(users)),
+                used_by=users)
+        self.reconciler.step("delete", profile_view(current), None, lambda: self.client.send("DELETE", self._path(current["name"])))
+
+    def _result_object(self, name, wanted, used_by):
+        if self.reconciler.changed and not self.reconciler.check_mode:
+            return self.client.get(self._path(name))
+        return dict(wanted, used_by=used_by)
+
+
+def main():
+    run_module(
+        ProfileManager,
+        dict(
+            name=dict(type="str", required=True),
+            description=dict(type="str"),
+            config=dict(type="dict"),
+            devices=dict(type="dict"),
+            merge_profile=dict(type="bool", default=False),
+            source=dict(type="str"),
+            new_name=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Makes this machine ready for the real-LXD tests, idempotently: Debian's LXD installed and
+# answering, a dir pool, a NAT-less bridge on an explicit subnet, and the busybox test image.
+# A second run only checks and takes seconds.
+set -euo pipefail
+
+HARNESS_DIR=$(cd "$(dirname "$0")" && pwd)
+LXD_LOG=${LXD_LOG:-/var/log/lxd.log}
+BRIDGE=${LXDKIT_TEST_BRIDGE:-lxdbr0}
+BRIDGE_ADDRESS=${LXDKIT_TEST_BRIDGE_ADDRESS:-10.99.0.1/24}
+BUSYBOX_ALIAS=${LXDKIT_TEST_IMAGE:-lxdkit-busybox}
+
+log() { printf 'prepare-lxd: %s\n' "$*"; }
+
+missing_packages() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' "$pkg"
+  done
+}
+
+# nftables must be present before LXD first starts, so LXD picks its nftables firewall driver.
+need=$(missing_packages nftables lxd lxd-client busybox-static debootstrap zstd)
+if [ -n "$need" ]; then
+  log "installing: $need"
+  apt-get update -q >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null
+fi
+
+if ! lxc query /1.0 >/dev/null 2>&1; then
+  log "starting the LXD daemon (log: $LXD_LOG)"
+  setsid lxd --group root --logfile "$LXD_LOG" >/dev/null 2>&1 < /dev/null &
+  lxd waitready --timeout 60
+fi
+
+if ! lxc storage show default >/dev/null 2>&1; then
+  log "creating storage pool default (dir)"
+  lxc storage create default dir
+fi
+
+# Explicit subnet, no NAT, no IPv6: never 'auto', which makes LXD probe random private subnets.
+if ! lxc network show "$BRIDGE" >/dev/null 2>&1; then
+  log "creating bridge $BRIDGE ($BRIDGE_ADDRESS)"
+  lxc network create "$BRIDGE" ipv4.address="$BRIDGE_ADDRESS" ipv4.nat=false ipv6.address=none
+fi
+
+if ! lxc profile device show default | grep -q '^root:'; then
+  lxc profile device add default root disk path=/ pool=default
+fi
+if ! lxc profile device show default | grep -q '^eth0:'; then
+  lxc profile device add default eth0 nic network="$BRIDGE" name=eth0
+fi
+
+if ! lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1; then
+  log "building and importing image $BUSYBOX_ALIAS"
+  "$HARNESS_DIR/build-busybox-image.sh" "$BUSYBOX_ALIAS"
+fi
+
+log "ready: $(lxd --version), pool default, bridge $BRIDGE, image $BUSYBOX_ALIAS"
