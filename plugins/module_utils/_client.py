@@ -56,7 +56,7 @@ def resolve_endpoint(url, snap_url=None, exists=os.path.exists):
     ``url``: ``unix:/path``, ``/path`` or ``https://host:8443``; None finds the local socket.
     """
     if url and url.startswith(("https://", "http://")):
-        return url.rstrip("/"), url
+        return url.rstrip("/"), url.rstrip("/")
     if url:
         path = url[len("unix:"):] if url.startswith("unix:") else url
         candidates = [path]
