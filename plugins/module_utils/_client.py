@@ -142,7 +142,7 @@ class LxdClient:
                 "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate) "
                 "or validate_certs=false for a self-signed server you trust." % (self.where, exc))
         except requests.exceptions.Timeout:
-            raise self._timeout_error("connect")
+            raise self.timeout_error("connect")
         except requests.exceptions.RequestException as exc:
             raise LxdkitError("LXD is not reachable at %s: %s" % (self.where, exc))
         if client.host_info.get("auth") != "trusted":
@@ -174,21 +174,23 @@ class LxdClient:
                 "project %r does not exist on LXD at %s: create it (lxc project create %s) "
                 "or fix the project option" % (self.project, self.where, self.project), project=self.project)
         except pylxd_exceptions.LXDAPIException as exc:
-            raise self._api_error("GET", "projects/%s" % self.project, exc)
+            raise self.api_error("GET", "projects/%s" % self.project, exc)
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _node(self, path):
+    def node(self, path):
+        """pylxd's raw node for a path; for calls ``request`` does not cover (websockets)."""
         node = self.api
         for segment in path.strip("/").split("/"):
             if segment:
                 node = node[segment]
         return node
 
-    def _timeout_error(self, what):
+    def timeout_error(self, what):
         return LxdkitError("LXD at %s did not answer %s within %s s (raise the timeout option)" % (self.where, what, self.timeout))
 
-    def _api_error(self, method, path, exc):
+    def api_error(self, method, path, exc):
+        """Translate a pylxd exception for ``method path`` into an ``LxdkitError``."""
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None)
         text = _lxd_error_text(response) if response is not None else str(exc)
@@ -200,19 +202,21 @@ class LxdClient:
                                % (self.where, method, path, self.project, text), status=403, lxd_error=text)
         return LxdkitError("LXD refused %s %s: %s" % (method, path, text), status=status, lxd_error=text)
 
-    def _call(self, method, path, **kwargs):
+    def request(self, method, path, **kwargs):
+        """One raw call (``stream=True``, ``data=``, ``headers=`` pass through to requests);
+        returns the ``requests.Response``, errors translated. Prefer get/find/send."""
         try:
-            return getattr(self._node(path), method.lower())(**kwargs)
+            return getattr(self.node(path), method.lower())(**kwargs)
         except pylxd_exceptions.LXDAPIException as exc:
-            raise self._api_error(method, path, exc)
+            raise self.api_error(method, path, exc)
         except requests.exceptions.Timeout:
-            raise self._timeout_error("%s %s" % (method, path))
+            raise self.timeout_error("%s %s" % (method, path))
         except requests.exceptions.ConnectionError as exc:
             raise LxdkitError("lost the connection to LXD at %s during %s %s: %s" % (self.where, method, path, exc))
 
     def get(self, path, params=None):
         """GET and return the metadata; a missing object raises ``LxdkitNotFound``."""
-        return self._call("GET", path, params=params or {}).json().get("metadata")
+        return self.request("GET", path, params=params or {}).json().get("metadata")
 
     def find(self, path, params=None):
         """GET and return the metadata, or None when the object does not exist."""
@@ -233,7 +237,7 @@ class LxdClient:
         kwargs = dict(params=params)
         if body is not None:
             kwargs["json"] = body
-        response = self._call(method, path, **kwargs)
+        response = self.request(method, path, **kwargs)
         if response.status_code != 202:
             try:
                 return response.json().get("metadata")
@@ -258,9 +262,9 @@ class LxdClient:
             try:
                 response = self.api["operations"][op_id]["wait"].get(params={"timeout": poll}, timeout=poll + self.timeout)
             except pylxd_exceptions.LXDAPIException as exc:
-                raise self._api_error("GET", "operations/%s/wait" % op_id, exc)
+                raise self.api_error("GET", "operations/%s/wait" % op_id, exc)
             except requests.exceptions.Timeout:
-                raise self._timeout_error("while waiting for %s" % what)
+                raise self.timeout_error("while waiting for %s" % what)
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
                 text = data.get("err") or data.get("status")
