@@ -32,7 +32,11 @@ collection:
 	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' \
 		| tar -c -T - | tar -x -C $(COLLECTION)
 
+# ansible-test bootstraps pip in its sanity venvs with a script from a host this machine cannot
+# reach; an equivalent offline script goes where ansible-test caches that download.
 sanity: venv collection
+	pin=$$(grep -ho "pip='[0-9.]*'" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | grep -o '[0-9.]*' | tr . _); \
+	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/harness/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$pin.py
 	cd $(COLLECTION) && ansible-test sanity --color no --venv --python $(TEST_PYTHON)
 
 lint: venv
