@@ -15,7 +15,7 @@ description:
   - LXD takes config values as strings; integers and booleans are converted (V(2) to V("2"),
     V(true) to V("true")). Lists and mappings in O(config) are refused.
 author:
-  - lxdkit contributors
+  - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
