@@ -32,6 +32,8 @@ else:
 # Debian/Ubuntu packages first, then the snap.
 DEFAULT_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
 DEFAULT_PROJECT = "default"
+# The lxc CLI's client certificate, used for HTTPS when none is given (as lxc and pylxd do).
+LXC_CLIENT_CERT = tuple(os.path.expanduser("~/.config/lxc/client." + ext) for ext in ("crt", "key"))
 
 
 def connection_argument_spec():
@@ -131,16 +133,18 @@ class LxdClient:
                 if not os.path.isfile(path):
                     raise LxdkitError("%s %s does not exist or is not a file" % (field, path))
             cert = (self.client_cert, self.client_key)
-        verify = self.server_cert if self.server_cert else self.validate_certs
+        elif endpoint.startswith("https://") and all(os.path.isfile(path) for path in LXC_CLIENT_CERT):
+            cert = LXC_CLIENT_CERT
         project = None if self.project == DEFAULT_PROJECT else self.project
         try:
-            client = pylxd.Client(endpoint=endpoint, cert=cert, verify=verify, timeout=self.timeout, project=project)
+            client = pylxd.Client(endpoint=endpoint, cert=cert, timeout=self.timeout, project=project,
+                                  session=self._https_session(endpoint, cert))
         except pylxd_exceptions.ClientConnectionFailed as exc:
+            if "SSL" in str(exc) or "Fingerprints" in str(exc):
+                raise self._tls_error(exc)
             raise LxdkitError("LXD is not reachable at %s: %s. Is the daemon running?" % (self.where, exc))
         except requests.exceptions.SSLError as exc:
-            raise LxdkitError(
-                "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate) "
-                "or validate_certs=false for a self-signed server you trust." % (self.where, exc))
+            raise self._tls_error(exc)
         except requests.exceptions.Timeout:
             raise self.timeout_error("connect")
         except requests.exceptions.RequestException as exc:
@@ -150,6 +154,23 @@ class LxdClient:
         if project is not None:
             self._check_project(client)
         return client
+
+    def _https_session(self, endpoint, cert):
+        """The requests session for HTTPS (None for the unix socket: pylxd makes that one)."""
+        if not endpoint.startswith("https://"):
+            return None
+        verify = self.server_cert or self.validate_certs
+        session = pylxd.client.get_session_for_url(endpoint, verify=verify, cert=cert)
+        if verify is not True:
+            # requests lets REQUESTS_CA_BUNDLE and friends override a pinned certificate or
+            # verify=False; the user's explicit choice must win.
+            session.trust_env = False
+        return session
+
+    def _tls_error(self, exc):
+        return LxdkitError(
+            "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate, from "
+            "/var/lib/lxd/server.crt on the server) or validate_certs=false for a server you trust." % (self.where, exc))
 
     def _trust(self, client):
         if not self.trust_secret:

@@ -52,6 +52,11 @@ if ! lxc profile device show default | grep -q '^eth0:'; then
   lxc profile device add default eth0 nic network="$BRIDGE" name=eth0
 fi
 
+# HTTPS on loopback only, for the tests of url/client_cert/trust_token.
+if [ -z "$(lxc config get core.https_address)" ]; then
+  lxc config set core.https_address 127.0.0.1:8443
+fi
+
 if ! lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1; then
   log "building and importing image $BUSYBOX_ALIAS"
   "$HARNESS_DIR/build-busybox-image.sh" "$BUSYBOX_ALIAS"
