@@ -11,7 +11,7 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo venv lxd collection sanity lint units integration changelog-lint clean
+.PHONY: test demo venv lxd test-tools collection sanity lint units integration changelog-lint clean
 
 test: sanity lint units integration changelog-lint
 
@@ -25,6 +25,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 lxd:
 	tests/harness/prepare-lxd.sh
 
+# Programs the sanity tests call (shellcheck for the harness scripts).
+test-tools:
+	command -v shellcheck >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null; }
+
 # A copy of the tracked (and new, not ignored) files at the path ansible-test expects.
 collection:
 	rm -rf $(COLLECTION)
@@ -34,12 +38,13 @@ collection:
 
 # ansible-test bootstraps pip in its sanity venvs with a script from a host this machine cannot
 # reach; an equivalent offline script goes where ansible-test caches that download.
-sanity: venv collection
+sanity: venv collection test-tools
 	pin=$$(grep -ho "pip='[0-9.]*'" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | grep -o '[0-9.]*' | tr . _); \
 	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/harness/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$pin.py
 	cd $(COLLECTION) && ansible-test sanity --color no --venv --python $(TEST_PYTHON)
 
-lint: venv
+# Offline (.ansible-lint): the collection is resolved from the build copy, never installed.
+lint: venv collection
 	ansible-lint --profile production
 
 units: venv collection
