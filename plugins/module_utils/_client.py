@@ -108,17 +108,21 @@ class LxdClient:
 
     # -- connection -------------------------------------------------------------------------
 
-    @property
-    def api(self):
-        """pylxd's raw API root node, connecting (and authenticating) on first use."""
+    def _connected(self):
+        """The pylxd client, connecting (and authenticating) on first use."""
         if self._pylxd is None:
             self._pylxd = self._connect()
-        return self._pylxd.api
+        return self._pylxd
+
+    @property
+    def api(self):
+        """pylxd's raw API root node."""
+        return self._connected().api
 
     @property
     def server(self):
-        self.api  # pylint: disable=pointless-statement
-        return self._pylxd.host_info
+        """GET /1.0 as read when connecting: api_extensions, environment, auth."""
+        return self._connected().host_info
 
     def has_extension(self, name):
         return name in self.server.get("api_extensions", [])
