@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print LXD's objects as JSON, for before/after comparisons in the bad-input tests.
 
 Only objects whose name matches --match are kept (tests on a shared daemon compare their own
@@ -45,7 +44,7 @@ def main():
         for item in kept:
             for key in UNSTABLE:
                 item.pop(key, None)
-        state[kind] = sorted(kept, key=lambda item: names(item))
+        state[kind] = sorted(kept, key=names)
     state["snapshots"] = dict(
         (instance["name"], [snapshot["name"] for snapshot in query("/1.0/instances/%s/snapshots?recursion=1" % instance["name"])])
         for instance in state["instances"])
