@@ -11,9 +11,9 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo venv lxd test-tools collection sanity lint units integration changelog-lint clean
+.PHONY: test demo venv lxd test-tools collection ecosystem sanity lint units integration changelog-lint clean
 
-test: sanity lint units integration changelog-lint
+test: sanity lint units integration changelog-lint ecosystem
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -55,6 +55,21 @@ integration: venv collection lxd
 
 changelog-lint: venv
 	antsibull-changelog lint
+
+# Galaxy / Automation Hub import check, docs lint and execution-environment definition.
+ECO_VENV := .venv-eco
+$(ECO_VENV)/.installed: requirements-eco.txt
+	$(PYTHON) -m venv $(ECO_VENV)
+	$(ECO_VENV)/bin/pip install -q -r requirements-eco.txt
+	touch $@
+
+ecosystem: $(ECO_VENV)/.installed collection
+	rm -rf $(COLLECTIONS)/dist $(COLLECTIONS)/ee
+	cd $(COLLECTION) && $(CURDIR)/$(ECO_VENV)/bin/ansible-galaxy collection build --output-path $(COLLECTIONS)/dist
+	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/ecosystem/galaxy-importer.cfg PATH=$(CURDIR)/$(ECO_VENV)/bin:$$PATH \
+	  $(ECO_VENV)/bin/python -m galaxy_importer.main $(COLLECTIONS)/dist/lxdkit-lxd-*.tar.gz
+	cd $(COLLECTION) && $(CURDIR)/$(ECO_VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	$(ECO_VENV)/bin/ansible-builder create -f execution-environment.yml --context $(COLLECTIONS)/ee
 
 demo: venv collection lxd
 	ansible-playbook -i localhost, -c local --diff playbooks/demo.yml
