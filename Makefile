@@ -66,8 +66,8 @@ $(ECO_VENV)/.installed: requirements-eco.txt
 ecosystem: $(ECO_VENV)/.installed collection
 	rm -rf $(COLLECTIONS)/dist $(COLLECTIONS)/ee
 	cd $(COLLECTION) && $(CURDIR)/$(ECO_VENV)/bin/ansible-galaxy collection build --output-path $(COLLECTIONS)/dist
-	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/ecosystem/galaxy-importer.cfg PATH=$(CURDIR)/$(ECO_VENV)/bin:$$PATH \
-	  $(ECO_VENV)/bin/python -m galaxy_importer.main $(COLLECTIONS)/dist/lxdkit-lxd-*.tar.gz
+	cd $(COLLECTIONS)/dist && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/ecosystem/galaxy-importer.cfg PATH=$(CURDIR)/$(ECO_VENV)/bin:$$PATH \
+	  $(CURDIR)/$(ECO_VENV)/bin/python -m galaxy_importer.main lxdkit-lxd-*.tar.gz
 	cd $(COLLECTION) && $(CURDIR)/$(ECO_VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(ECO_VENV)/bin/ansible-builder create -f execution-environment.yml --context $(COLLECTIONS)/ee
 
