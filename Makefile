@@ -11,9 +11,9 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo venv lxd test-tools collection ecosystem sanity lint units integration changelog-lint clean
+.PHONY: test demo venv lxd test-tools collection ecosystem oldest sanity lint units integration changelog-lint clean
 
-test: sanity lint units integration changelog-lint ecosystem
+test: sanity lint units integration changelog-lint ecosystem oldest
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -55,6 +55,22 @@ integration: venv collection lxd
 
 changelog-lint: venv
 	antsibull-changelog lint
+
+# The oldest supported ansible-core (requires_ansible): sanity, units, and the foundation's
+# integration targets. The newest runs everything above.
+OLDEST_VENV := .venv-oldest
+OLDEST_TARGETS ?= lxd_profile lxd_connection_options
+$(OLDEST_VENV)/.installed: requirements-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/pip install -q -r requirements-oldest.txt
+	touch $@
+
+oldest: $(OLDEST_VENV)/.installed collection test-tools lxd
+	pin=$$(grep -ho "pip='[0-9.]*'" $(OLDEST_VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -n1 | grep -o '[0-9.]*' | tr . _); \
+	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/harness/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$pin.py
+	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test sanity --color no --venv --python $(TEST_PYTHON)
+	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test units --color no --local --python $(TEST_PYTHON)
+	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(OLDEST_TARGETS)
 
 # Galaxy / Automation Hub import check, docs lint and execution-environment definition.
 ECO_VENV := .venv-eco
