@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import glob_for_pattern, plan_prune, snapshot_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import parse_duration, parse_timestamp, to_lxd_time
+
+
+@pytest.mark.parametrize("pattern, glob", [
+    (None, "snap*"),
+    ("snap%d", "snap*"),
+    ("auto-%d", "auto-*"),
+    ("auto-{{ creation_date|date:'2006-01-02_15-04' }}", "auto-*"),
+    ("nightly", "nightly*"),
+])
+def test_glob_for_lxd_snapshot_patterns(pattern, glob):
+    assert glob_for_pattern(pattern) == glob
+
+
+def test_snapshot_view_turns_lxd_zero_values_into_none():
+    view = snapshot_view(dict(name="s", created_at="2026-11-25T05:11:43.402010112Z", expires_at="0001-01-01T00:00:00Z",
+                              last_used_at="0001-01-01T00:00:00Z", stateful=False, size=-1))
+    assert view == dict(name="s", created_at="2026-11-25T05:11:43.402010112Z", expires_at=None, last_used_at=None,
+                        stateful=False, size=None)
+
+
+def test_plan_prune_by_name_time_leaves_unparsable_names_alone():
+    snapshots = [dict(name="daily-202611%02d" % day, created_at="2026-11-25T00:00:00Z") for day in range(1, 6)]
+    snapshots.append(dict(name="daily-latest", created_at="2026-11-25T00:00:00Z"))
+    delete, kept, untouched = plan_prune(snapshots, dict(keep_last=2), "daily-*", "daily-%Y%m%d")
+    assert [entry["name"] for entry in kept] == ["daily-20261105", "daily-20261104"]
+    assert [entry["name"] for entry in delete] == ["daily-20261103", "daily-20261102", "daily-20261101"]
+    assert untouched == ["daily-latest"]
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("7d", 7 * 86400), ("12h", 12 * 3600), ("30m", 1800), ("45min", 2700), ("1w 2d", 9 * 86400), ("1d12h", 36 * 3600), ("90s", 90),
+])
+def test_durations(text, seconds):
+    assert parse_duration("expiry", text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["7", "7x", "d", "", "0d", "-1d", "1d fish"])
+def test_bad_durations_name_the_field(text):
+    with pytest.raises(LxdkitError) as info:
+        parse_duration("expiry", text)
+    assert info.value.msg.startswith("expiry")
+
+
+def test_timestamps():
+    when = parse_timestamp("expires_at", "2026-12-01T00:00:00Z")
+    assert when == datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
+    assert to_lxd_time(parse_timestamp("expires_at", "2026-12-01T02:00:00+02:00")) == "2026-12-01T00:00:00Z"
+    assert to_lxd_time(parse_timestamp("expires_at", "2026-12-01 00:00:00")) == "2026-12-01T00:00:00Z"
+    with pytest.raises(LxdkitError) as info:
+        parse_timestamp("expires_at", "next week")
+    assert "expires_at 'next week'" in info.value.msg
