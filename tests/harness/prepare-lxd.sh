@@ -57,6 +57,12 @@ if [ -z "$(lxc config get core.https_address)" ]; then
   lxc config set core.https_address 127.0.0.1:8443
 fi
 
+busybox_revision=$(sed -n 's/^IMAGE_REVISION=//p' "$HARNESS_DIR/build-busybox-image.sh")
+if lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1 &&
+   ! lxc image get-property "$BUSYBOX_ALIAS" description | grep -qw "$busybox_revision"; then
+  log "image $BUSYBOX_ALIAS is older than revision $busybox_revision: rebuilding"
+  lxc image delete "$BUSYBOX_ALIAS"
+fi
 if ! lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1; then
   log "building and importing image $BUSYBOX_ALIAS"
   "$HARNESS_DIR/build-busybox-image.sh" "$BUSYBOX_ALIAS"
