@@ -1,0 +1,425 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_instance
+short_description: Manage LXD instances (containers and virtual machines)
+version_added: 0.1.0
+description:
+  - Creates instances from a local image (alias or fingerprint), a remote image server, or as a
+    copy of another instance or snapshot; keeps their profiles, config, devices and description
+    as declared; starts, stops, restarts, freezes, renames and deletes them.
+  - Config keys LXD writes itself (C(volatile.*), C(image.*)) are never a change and are kept.
+  - Changing config or devices of a running instance applies them at once; keys that only take
+    effect at the next start are reported with RV(needs_restart). The instance is restarted
+    only when O(restart_on_change=true).
+author:
+  - lxdkit maintainers (@lxdkit)
+extends_documentation_fragment:
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.check_diff
+options:
+  name:
+    description: Name of the instance (1 to 63 letters, digits and dashes, starting with a letter).
+    type: str
+    required: true
+  type:
+    description: Instance type, used when creating it.
+    type: str
+    choices: [container, virtual-machine]
+    default: container
+  source:
+    description:
+      - Image to create the instance from, when it does not exist; a local alias or fingerprint,
+        or an alias on O(source_server).
+    type: str
+  source_server:
+    description: Image server to take O(source) from (V(https://images.example.com)); default the local image store.
+    type: str
+  source_protocol:
+    description: Protocol of O(source_server).
+    type: str
+    choices: [simplestreams, lxd]
+    default: simplestreams
+  source_instance:
+    description:
+      - Create the instance as a copy of this instance (V(web01)) or snapshot (V(web01/snap0)),
+        as C(lxc copy) does. Mutually exclusive with O(source).
+    type: str
+  instance_only:
+    description: With O(source_instance) naming an instance, copy it without its snapshots.
+    type: bool
+    default: false
+  profiles:
+    description:
+      - Profiles in the order LXD applies them (later ones win); a different order is a change.
+        Not managed when not given (LXD gives a new instance the V(default) profile).
+    type: list
+    elements: str
+  config:
+    description:
+      - Instance config keys (C(limits.cpu), C(boot.autostart), C(snapshots.schedule), ...).
+        Numbers and booleans are converted to the strings LXD wants. Not managed when not given.
+    type: dict
+  devices:
+    description: Instance devices by name; each needs C(type). Not managed when not given.
+    type: dict
+  merge_config:
+    description:
+      - V(false) (default) makes O(config) and O(devices) the whole truth (apart from the keys
+        LXD manages); V(true) keeps keys and devices that are not listed.
+    type: bool
+    default: false
+  description:
+    description: Description of the instance. Not managed when not given.
+    type: str
+  ephemeral:
+    description: Whether LXD deletes the instance when it stops. Not managed when not given.
+    type: bool
+  state:
+    description:
+      - V(started), V(stopped), V(frozen) or V(absent).
+      - V(restarted) is an action; it restarts a running instance (starts a stopped one) at every run.
+    type: str
+    choices: [started, stopped, restarted, frozen, absent]
+    default: started
+  force_stop:
+    description: Kill the instance instead of a clean shutdown when stopping, restarting or deleting it.
+    type: bool
+    default: false
+  restart_on_change:
+    description: Restart a running instance when its profiles, config or devices changed.
+    type: bool
+    default: false
+  wait_for_ipv4:
+    description: After starting, wait until the instance's network interfaces have a global IPv4 address.
+    type: bool
+    default: false
+  wait_for_ipv4_interfaces:
+    description: With O(wait_for_ipv4), wait only for these interfaces (default all but C(lo)).
+    type: list
+    elements: str
+  wait_timeout:
+    description: Seconds to wait for O(wait_for_ipv4) and for a clean stop.
+    type: int
+    default: 60
+  new_name:
+    description: Rename the instance (LXD renames only stopped instances). Counts as done when O(name) is gone and O(new_name) exists.
+    type: str
+  target:
+    description: Cluster member to create the instance on. Only used when creating it.
+    type: str
+seealso:
+  - module: lxdkit.lxd.lxd_profile
+  - module: lxdkit.lxd.lxd_snapshot
+"""
+
+EXAMPLES = r"""
+- name: A web server from a local image, started, with the web-server profile
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    source: debian-bookworm
+    profiles: [default, web-server]
+    config:
+      boot.autostart: true
+      snapshots.schedule: "@daily"
+      snapshots.expiry: 2w
+    devices:
+      http:
+        type: proxy
+        listen: tcp:127.0.0.1:8080
+        connect: tcp:127.0.0.1:80
+    wait_for_ipv4: true
+  register: web01
+
+- name: Show its address
+  ansible.builtin.debug:
+    msg: "{{ web01.addresses.eth0 }}"
+
+- name: Clone it with its snapshots (lxc copy web01 web02)
+  lxdkit.lxd.lxd_instance:
+    name: web02
+    source_instance: web01
+    state: stopped
+
+- name: A copy of one snapshot, started
+  lxdkit.lxd.lxd_instance:
+    name: web-restore-test
+    source_instance: web01/before-upgrade
+
+- name: Raise the memory limit and restart so it surely applies
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    merge_config: true
+    config:
+      limits.memory: 4GB
+    restart_on_change: true
+
+- name: Freeze it
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    state: frozen
+
+- name: Delete it, even if it runs
+  lxdkit.lxd.lxd_instance:
+    name: web02
+    state: absent
+    force_stop: true
+"""
+
+RETURN = r"""
+instance:
+  description: The instance as LXD has it after the task (its planned form in check mode); null when absent.
+  returned: always
+  type: dict
+  sample: {name: web01, status: Running, type: container, profiles: [default, web-server], config: {limits.cpu: "2"}}
+addresses:
+  description: Global IPv4 addresses per network interface (C(lo) left out), when the instance runs.
+  returned: always
+  type: dict
+  sample: {eth0: [10.99.0.23]}
+addresses_ipv6:
+  description: Global IPv6 addresses per network interface, when the instance runs.
+  returned: always
+  type: dict
+  sample: {eth0: []}
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, start]
+needs_restart:
+  description:
+    - True when profiles, config or devices changed while the instance was running and it was
+      not restarted; some keys (C(security.*), C(raw.*), C(limits.kernel.*)...) only take effect
+      at the next start.
+  returned: always
+  type: bool
+old_state:
+  description: The instance's status before the task (V(Running), V(Stopped), V(Frozen)), or V(absent).
+  returned: always
+  type: str
+"""
+
+import time
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
+    AFTER_ACTION,
+    INSTANCE_SERVER_MANAGED,
+    addresses,
+    copy_source,
+    instance_view,
+    looks_like_fingerprint,
+    missing_ipv4,
+    power_actions,
+)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
+
+
+class InstanceManager(LxdManager):
+
+    def run(self):
+        name, new_name = self.params["name"], self.params["new_name"]
+        check_instance_name("name", name)
+        check_instance_name("new_name", new_name)
+        for profile in self.params["profiles"] or []:
+            check_object_name("profiles[]", profile)
+        self.config = string_map("config", self.params["config"])
+        self.devices = device_map("devices", self.params["devices"])
+        state = self.params["state"]
+        self.needs_restart = False
+
+        current = self.client.find(self._path(name))
+        self.old_state = current["status"] if current else "absent"
+        if state == "absent":
+            self._delete(current)
+            return self._result(None)
+        if new_name and new_name != name:
+            current, name = self._rename(current, name, new_name)
+        if current is None:
+            current = self._create(name)
+            status = "Stopped"
+        else:
+            status = current["status"]
+            self._update(current)
+        status = self._power(name, status, state)
+        if status == "Running" and self.params["wait_for_ipv4"] and not self.reconciler.check_mode:
+            self._wait_for_ipv4(name)
+        return self._result(name, planned=dict(current, status=status))
+
+    @staticmethod
+    def _path(name, *rest):
+        return "/".join(("instances", name) + rest)
+
+    # -- create / update / rename / delete ---------------------------------------------------
+
+    def _desired(self, base):
+        merge = self.params["merge_config"]
+        wanted = dict(
+            name=base["name"],
+            description=base["description"] if self.params["description"] is None else self.params["description"],
+            profiles=base["profiles"] if self.params["profiles"] is None else list(self.params["profiles"]),
+            config=desired_map(base["config"], self.config, merge, server_managed=INSTANCE_SERVER_MANAGED),
+            devices=desired_map(base["devices"], self.devices, merge),
+            ephemeral=base["ephemeral"] if self.params["ephemeral"] is None else self.params["ephemeral"],
+        )
+        return wanted
+
+    def _source(self):
+        """The creation source, and the object a copy starts from (None for images)."""
+        if self.params["source_instance"]:
+            source = copy_source(self.params["source_instance"], self.params["instance_only"])
+            instance, _sep, snapshot = self.params["source_instance"].partition("/")
+            origin = self.client.find(self._path(instance, "snapshots", snapshot) if snapshot else self._path(instance))
+            if origin is None:
+                raise LxdkitError("source_instance %r does not exist in project %s" % (self.params["source_instance"], self.client.project))
+            return source, origin
+        image = self.params["source"]
+        if not image:
+            raise LxdkitError("instance %r does not exist: give source (an image alias or fingerprint) "
+                              "or source_instance to create it" % self.params["name"])
+        if self.params["source_server"]:
+            return dict(type="image", alias=image, server=self.params["source_server"], protocol=self.params["source_protocol"], mode="pull"), None
+        if self.client.find("images/aliases/%s" % image) is not None:
+            return dict(type="image", alias=image), None
+        if looks_like_fingerprint(image):
+            found = self.client.find("images/%s" % image)
+            if found is not None:
+                return dict(type="image", fingerprint=found["fingerprint"]), None
+        raise LxdkitError("image %r is not in the local image store (no such alias or fingerprint); "
+                          "import it first (lxd_image) or give source_server" % image)
+
+    def _create(self, name):
+        source, origin = self._source()
+        if origin is None:
+            base = dict(name=name, description="", profiles=["default"], config={}, devices={}, ephemeral=False)
+        else:
+            # A copy starts as the original (lxc copy); its volatile keys are LXD's to make anew.
+            base = dict(instance_view(origin), name=name)
+            base["config"] = dict((key, value) for key, value in base["config"].items() if not key.startswith("volatile."))
+        wanted = self._desired(base)
+        body = dict(wanted, type=self.params["type"], source=source)
+        if self.params["profiles"] is None and origin is None:
+            body.pop("profiles")  # LXD's own default
+        self.reconciler.step("create", None, wanted,
+                             lambda: self.client.send("POST", "instances", body, target=self.params["target"]))
+        if self.reconciler.check_mode:
+            return dict(wanted, status="Stopped", type=self.params["type"])
+        return self.client.get(self._path(name))
+
+    def _update(self, current):
+        before = instance_view(current)
+        wanted = self._desired(before)
+        body = dict((key, value) for key, value in wanted.items() if key != "name")
+        self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
+        runtime_changed = any(before[key] != wanted[key] for key in ("profiles", "config", "devices"))
+        self.needs_restart = runtime_changed and current["status"] != "Stopped"
+
+    def _rename(self, current, name, new_name):
+        renamed = self.client.find(self._path(new_name))
+        if current is not None and renamed is not None:
+            raise LxdkitError("cannot rename instance %r to %r: an instance named %r exists already" % (name, new_name, new_name))
+        if current is None:
+            return renamed, new_name
+        before = instance_view(current)
+        self.reconciler.step("rename", before, dict(before, name=new_name),
+                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
+        return dict(current, name=new_name), new_name
+
+    def _delete(self, current):
+        if current is None:
+            return
+        name = current["name"]
+        if current["status"] != "Stopped":
+            if current["status"] == "Frozen":
+                self._act(name, "unfreeze")
+            self._act(name, "stop")
+        self.reconciler.step("delete", instance_view(current), None, lambda: self.client.send("DELETE", self._path(name)))
+
+    # -- power -------------------------------------------------------------------------------
+
+    def _power(self, name, status, state):
+        actions = power_actions(state, status)
+        if self.needs_restart and self.params["restart_on_change"] and status == "Running" and not actions:
+            actions = ["restart"]
+        for action in actions:
+            self._act(name, action)
+            status = AFTER_ACTION[action]
+        if "restart" in actions or "start" in actions:
+            self.needs_restart = False
+        return status
+
+    def _act(self, name, action):
+        body = dict(action=action, timeout=self.params["wait_timeout"])
+        if action in ("stop", "restart"):
+            body["force"] = self.params["force_stop"]
+        self.reconciler.action(action, lambda: self.client.send("PUT", self._path(name, "state"), body))
+
+    def _wait_for_ipv4(self, name):
+        deadline = time.monotonic() + self.params["wait_timeout"]
+        while True:
+            missing = missing_ipv4(self.client.get(self._path(name, "state")), self.params["wait_for_ipv4_interfaces"])
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise LxdkitError("instance %s has no IPv4 address on %s after %d s (wait_timeout); does the image run a DHCP client, "
+                                  "and does the network hand out addresses?" % (name, ", ".join(missing), self.params["wait_timeout"]))
+            time.sleep(1)
+
+    # -- result ------------------------------------------------------------------------------
+
+    def _result(self, name, planned=None):
+        values = dict(old_state=self.old_state, needs_restart=bool(self.needs_restart), addresses={}, addresses_ipv6={})
+        if name is None:
+            return self.reconciler.result(instance=None, **values)
+        if self.reconciler.check_mode:
+            return self.reconciler.result(instance=planned, **values)
+        instance = self.client.get(self._path(name))
+        if instance["status"] == "Running":
+            state = self.client.get(self._path(name, "state"))
+            values.update(addresses=addresses(state), addresses_ipv6=addresses(state, "inet6"))
+        return self.reconciler.result(instance=instance, **values)
+
+
+def main():
+    run_module(
+        InstanceManager,
+        dict(
+            name=dict(type="str", required=True),
+            type=dict(type="str", choices=["container", "virtual-machine"], default="container"),
+            source=dict(type="str"),
+            source_server=dict(type="str"),
+            source_protocol=dict(type="str", choices=["simplestreams", "lxd"], default="simplestreams"),
+            source_instance=dict(type="str"),
+            instance_only=dict(type="bool", default=False),
+            profiles=dict(type="list", elements="str"),
+            config=dict(type="dict"),
+            devices=dict(type="dict"),
+            merge_config=dict(type="bool", default=False),
+            description=dict(type="str"),
+            ephemeral=dict(type="bool"),
+            state=dict(type="str", choices=["started", "stopped", "restarted", "frozen", "absent"], default="started"),
+            force_stop=dict(type="bool", default=False),
+            restart_on_change=dict(type="bool", default=False),
+            wait_for_ipv4=dict(type="bool", default=False),
+            wait_for_ipv4_interfaces=dict(type="list", elements="str"),
+            wait_timeout=dict(type="int", default=60),
+            new_name=dict(type="str"),
+            target=dict(type="str"),
+        ),
+        mutually_exclusive=[("source", "source_instance")],
+    )
+
+
+if __name__ == "__main__":
+    main()
