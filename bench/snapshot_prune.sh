@@ -27,7 +27,7 @@ cat > "$work/prune.yml" <<YAML
   vars: {ansible_python_interpreter: "{{ ansible_playbook_python }}"}
   tasks:
     - name: Prune all but the newest
-      lxdkit.lxd.lxd_snapshot: {instance: $instance, state: pruned, match: "mod-*", keep_last: 1}
+      lxdkit.lxd.lxd_snapshot: {instance: $instance, state: pruned, match: "mod-*", keep_last: 1, max_parallel: ${MAX_PARALLEL:-8}}
 YAML
 module_prune() { ANSIBLE_COLLECTIONS_PATH=$collections .venv/bin/ansible-playbook -i localhost, "$work/prune.yml"; }
 shell_prune() { local i; for i in $(seq 1 $((count - 1))); do lxc delete "$instance/sh-$i"; done; }
@@ -38,6 +38,6 @@ make_snapshots sh; shell_time=$(seconds shell_prune)
 
 printf '\n%d snapshots of one stopped busybox container, LXD %s (dir pool)\n\n' "$count" "$(lxd --version)"
 printf '| method | seconds | vs module |\n|---|---|---|\n'
-printf '| lxd_snapshot state=pruned (max_parallel 8) | %.1f | 1.00x |\n' "$module_time"
+printf '| lxd_snapshot state=pruned (max_parallel %s) | %.1f | 1.00x |\n' "${MAX_PARALLEL:-8}" "$module_time"
 printf '| shell loop of lxc delete | %.1f | %.2fx |\n' "$shell_time" "$(echo "$shell_time / $module_time" | bc -l)"
 printf '\n(after the module run %s snapshot(s) were left: the newest)\n' "$left"

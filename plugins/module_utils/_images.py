@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Image files on the machine running the module: fingerprints, checks, streamed upload and
+download through the client layer."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tarfile
+import tempfile
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+
+CHUNK = 1024 * 1024
+
+
+def fingerprint_of(*paths):
+    """LXD's fingerprint: sha256 of the unified tarball, or of metadata then rootfs for split images."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as stream:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_image_file(field, path, needs_metadata=True):
+    """A readable tarball that (for unified and metadata files) holds metadata.yaml."""
+    if not os.path.isfile(path):
+        raise LxdkitError("%s %s does not exist or is not a file" % (field, path))
+    if not needs_metadata:
+        return
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if member.name.lstrip("./") == "metadata.yaml":
+                    return
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise LxdkitError("%s %s is not an image tarball (%s)" % (field, path, exc))
+    raise LxdkitError("%s %s is not an LXD image: it has no metadata.yaml at its top" % (field, path))
+
+
+def upload_image(client, metadata_path, rootfs_path=None, public=False):
+    """POST the image file(s) to LXD, streamed; return the fingerprint LXD reports."""
+    headers = {"X-LXD-public": "1" if public else "0"}
+    with open(metadata_path, "rb") as metadata:
+        if rootfs_path is None:
+            headers["Content-Type"] = "application/octet-stream"
+            operation = client.request("POST", "images", data=metadata, headers=headers).json().get("operation")
+        else:
+            from requests_toolbelt.multipart.encoder import MultipartEncoder  # pylxd depends on it
+
+            with open(rootfs_path, "rb") as rootfs:
+                form = MultipartEncoder(fields=[
+                    ("metadata", (os.path.basename(metadata_path), metadata, "application/octet-stream")),
+                    ("rootfs", (os.path.basename(rootfs_path), rootfs, "application/octet-stream")),
+                ])
+                headers["Content-Type"] = form.content_type
+                operation = client.request("POST", "images", data=form, headers=headers).json().get("operation")
+    result = client.wait(operation, "importing the image") or {}
+    return (result.get("metadata") or {}).get("fingerprint")
+
+
+def download_image(client, fingerprint, dest):
+    """Stream GET images/FP/export into ``dest`` through a temp file in the same directory."""
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(directory):
+        raise LxdkitError("dest directory %s does not exist" % directory)
+    response = client.request("GET", "images/%s/export" % fingerprint, stream=True)
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith("multipart/"):
+        raise LxdkitError("image %s is a split image (metadata and rootfs); export it with 'lxc image export', "
+                          "this module exports unified images" % fingerprint[:12])
+    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".lxdkit-tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in response.iter_content(CHUNK):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, dest)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    finally:
+        response.close()

@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_image
+short_description: Import, publish, alias, export and delete LXD images
+version_added: 0.1.0
+description:
+  - Imports images from local files (a unified tarball, or split metadata and rootfs tarballs),
+    publishes images from instances or snapshots (C(lxc publish)), keeps aliases, properties,
+    C(public) and C(auto_update) as declared, exports images to files and deletes them.
+  - Idempotent by fingerprint and alias. Re-importing the same file changes nothing; an alias
+    that points to another image is moved (a change), or refused with O(move_aliases=false).
+  - Publishing is skipped when the first of O(aliases) already exists (a published image gets
+    a new fingerprint every time, so the alias is what says it is done); O(force=true) publishes anew.
+author:
+  - lxdkit maintainers (@lxdkit)
+extends_documentation_fragment:
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.check_diff
+options:
+  aliases:
+    description:
+      - Aliases that must point to the image. The first one also names the image when neither
+        a file nor O(fingerprint) is given. Other aliases of the image are left alone.
+    type: list
+    elements: str
+    default: []
+  fingerprint:
+    description: The image's fingerprint (or a unique prefix of it, 12 characters or more).
+    type: str
+  file:
+    description: A unified image tarball to import (metadata.yaml and rootfs/ in one tarball).
+    type: path
+  metadata_file:
+    description: The metadata tarball of a split image; goes with O(rootfs_file).
+    type: path
+  rootfs_file:
+    description: The rootfs (tarball or squashfs) of a split image; goes with O(metadata_file).
+    type: path
+  source_instance:
+    description: Publish an image from this stopped instance (V(web01)) or snapshot (V(web01/snap0)).
+    type: str
+  properties:
+    description: Image properties to set (C(os), C(release), C(description), ...); properties not listed are kept.
+    type: dict
+  public:
+    description: Whether untrusted clients may download the image. Not managed when not given.
+    type: bool
+  auto_update:
+    description: Whether LXD refreshes the image from its origin server. Not managed when not given.
+    type: bool
+  move_aliases:
+    description: Move an alias that points to another image; V(false) fails instead.
+    type: bool
+    default: true
+  dest:
+    description: With O(state=exported), the file to write (mode 0600, written whole or not at all).
+    type: path
+  force:
+    description:
+      - With O(state=exported), overwrite an existing O(dest).
+      - With O(source_instance), publish again even though the alias exists (the alias then moves to the new image).
+    type: bool
+    default: false
+  state:
+    description: V(present), V(absent) (deletes the image and so its aliases), or V(exported).
+    type: str
+    choices: [present, absent, exported]
+    default: present
+seealso:
+  - module: lxdkit.lxd.lxd_instance
+"""
+
+EXAMPLES = r"""
+- name: Import a unified image tarball made offline
+  lxdkit.lxd.lxd_image:
+    file: /srv/images/debian-bookworm.tar.gz
+    aliases: [debian-bookworm, debian/12]
+    properties:
+      os: debian
+      release: bookworm
+
+- name: Import a split image (metadata + rootfs)
+  lxdkit.lxd.lxd_image:
+    metadata_file: /srv/images/meta.tar.gz
+    rootfs_file: /srv/images/rootfs.tar.zst
+    aliases: [web-base]
+
+- name: Publish a template from a stopped instance (lxc publish web01 --alias web-template)
+  lxdkit.lxd.lxd_image:
+    source_instance: web01
+    aliases: [web-template]
+
+- name: Export it to a file
+  lxdkit.lxd.lxd_image:
+    aliases: [web-template]
+    state: exported
+    dest: /srv/images/web-template.tar.gz
+
+- name: Delete it
+  lxdkit.lxd.lxd_image:
+    aliases: [web-template]
+    state: absent
+"""
+
+RETURN = r"""
+image:
+  description: The image after the task (as planned in check mode); null when absent.
+  returned: always
+  type: dict
+  sample: {fingerprint: 2b11673d0697aaa4..., aliases: [{name: web-template}], properties: {os: busybox}, public: false}
+fingerprint:
+  description: The image's full fingerprint; null when absent or not yet known in check mode.
+  returned: always
+  type: str
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [import, alias web-template]
+dest:
+  description: With O(state=exported), the file written.
+  returned: when state is exported
+  type: str
+"""
+
+import os
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._images import check_image_file, download_image, fingerprint_of, upload_image
+from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
+
+
+def image_view(image):
+    if image is None:
+        return None
+    return dict(
+        fingerprint=image["fingerprint"],
+        aliases=sorted(alias["name"] for alias in image.get("aliases") or []),
+        properties=dict(image.get("properties") or {}),
+        public=bool(image.get("public")),
+        auto_update=bool(image.get("auto_update")),
+    )
+
+
+class ImageManager(LxdManager):
+
+    def run(self):
+        for alias in self.params["aliases"]:
+            check_object_name("aliases[]", alias)
+        self.properties = string_map("properties", self.params["properties"])
+        state = self.params["state"]
+        if state == "absent":
+            return self._absent()
+        if state == "exported":
+            return self._exported()
+        image = self._present_image()
+        if image is not None:
+            self._aliases(image)
+            image = self._update(image)
+        return self.reconciler.result(image=image, fingerprint=image and image.get("fingerprint"))
+
+    # -- finding -----------------------------------------------------------------------------
+
+    def _by_alias(self, alias):
+        found = self.client.find("images/aliases/%s" % alias)
+        return found and found["target"]
+
+    def _get(self, fingerprint):
+        return self.client.find("images/%s" % fingerprint)
+
+    def _resolve(self):
+        """The existing image named by fingerprint or the first alias; None if there is none."""
+        if self.params["fingerprint"]:
+            return self._get(self.params["fingerprint"])
+        if self.params["aliases"]:
+            target = self._by_alias(self.params["aliases"][0])
+            return target and self._get(target)
+        raise LxdkitError("name the image with fingerprint or aliases (or give file, metadata_file/rootfs_file or source_instance)")
+
+    # -- present -----------------------------------------------------------------------------
+
+    def _present_image(self):
+        if self.params["file"] or self.params["metadata_file"]:
+            return self._import()
+        if self.params["source_instance"]:
+            return self._publish()
+        image = self._resolve()
+        if image is None:
+            raise LxdkitError("image %s does not exist; give file, metadata_file/rootfs_file or source_instance to create it"
+                              % (self.params["fingerprint"] or self.params["aliases"][0]))
+        return image
+
+    def _import(self):
+        if self.params["file"]:
+            check_image_file("file", self.params["file"])
+            paths = [self.params["file"]]
+        else:
+            check_image_file("metadata_file", self.params["metadata_file"])
+            check_image_file("rootfs_file", self.params["rootfs_file"], needs_metadata=False)
+            paths = [self.params["metadata_file"], self.params["rootfs_file"]]
+        fingerprint = fingerprint_of(*paths)
+        current = self._get(fingerprint)
+        if current is not None:
+            return current
+        planned = dict(fingerprint=fingerprint, aliases=[], properties={}, public=bool(self.params["public"]), auto_update=False)
+        imported = {}
+
+        def write():
+            imported["fingerprint"] = upload_image(self.client, paths[0], paths[1] if len(paths) > 1 else None,
+                                                   public=bool(self.params["public"]))
+
+        self.reconciler.step("import", None, planned, write)
+        if self.reconciler.check_mode:
+            return planned
+        return self.client.get("images/%s" % (imported.get("fingerprint") or fingerprint))
+
+    def _publish(self):
+        source = self.params["source_instance"]
+        instance, _sep, snapshot = source.partition("/")
+        path = "instances/%s/snapshots/%s" % (instance, snapshot) if snapshot else "instances/%s" % instance
+        origin = self.client.find(path)
+        if origin is None:
+            raise LxdkitError("source_instance %r does not exist in project %s" % (source, self.client.project))
+        if not self.params["aliases"]:
+            raise LxdkitError("publishing needs aliases: the alias is how a rerun knows the image exists")
+        existing = self._resolve()
+        if existing is not None and not self.params["force"]:
+            return existing
+        if not snapshot and origin.get("status") != "Stopped":
+            raise LxdkitError("instance %s is %s: stop it before publishing (or publish one of its snapshots)" % (instance, origin.get("status")))
+        body = dict(source=dict(type="snapshot" if snapshot else "instance", name=source), public=bool(self.params["public"]))
+        planned = dict(fingerprint=None, aliases=[], properties=dict(self.properties or {}), public=bool(self.params["public"]), auto_update=False)
+        published = {}
+
+        def write():
+            result = self.client.send("POST", "images", body) or {}
+            published["fingerprint"] = (result.get("metadata") or {}).get("fingerprint")
+
+        self.reconciler.step("publish", image_view(existing), planned, write)
+        if self.reconciler.check_mode:
+            return planned
+        return self.client.get("images/%s" % published["fingerprint"])
+
+    def _aliases(self, image):
+        fingerprint = image.get("fingerprint")
+        for alias in self.params["aliases"]:
+            target = self._by_alias(alias)
+            if target == fingerprint and fingerprint is not None:
+                continue
+            if target is None:
+                self.reconciler.step("alias %s" % alias, None, dict(alias=alias, target=fingerprint),
+                                     lambda alias=alias: self.client.send("POST", "images/aliases", {"name": alias, "target": self._fp(image)}))
+            elif not self.params["move_aliases"]:
+                raise LxdkitError("alias %s points to another image (%s); set move_aliases=true to move it" % (alias, target[:12]))
+            else:
+                self.reconciler.step("move alias %s" % alias, dict(alias=alias, target=target), dict(alias=alias, target=fingerprint),
+                                     lambda alias=alias: self.client.send("PUT", "images/aliases/%s" % alias, {"target": self._fp(image)}))
+
+    def _fp(self, image):
+        # In a real run the image exists and has its fingerprint by the time aliases are written.
+        return image["fingerprint"]
+
+    def _update(self, image):
+        before = image_view(image)
+        after = dict(before, aliases=sorted(set(before["aliases"]) | set(self.params["aliases"])))
+        changes = {}
+        if self.properties:
+            merged = dict(before["properties"], **self.properties)
+            if merged != before["properties"]:
+                changes["properties"] = after["properties"] = merged
+        for key in ("public", "auto_update"):
+            if self.params[key] is not None and self.params[key] != before[key]:
+                changes[key] = after[key] = self.params[key]
+        if changes and before["fingerprint"]:
+            self.reconciler.step("update", dict(before, aliases=after["aliases"]), after,
+                                 lambda: self.client.send("PATCH", "images/%s" % before["fingerprint"], changes))
+        if self.reconciler.changed and not self.reconciler.check_mode:
+            return self.client.get("images/%s" % before["fingerprint"])
+        return dict(image, **dict((key, after[key]) for key in ("properties", "public", "auto_update")))
+
+    # -- absent / exported -------------------------------------------------------------------
+
+    def _absent(self):
+        image = self._resolve()
+        if image is not None:
+            self.reconciler.step("delete", image_view(image), None, lambda: self.client.send("DELETE", "images/%s" % image["fingerprint"]))
+        return self.reconciler.result(image=None, fingerprint=None)
+
+    def _exported(self):
+        dest = self.params["dest"]
+        if not dest:
+            raise LxdkitError("state=exported needs dest, the file to write")
+        image = self._resolve()
+        if image is None:
+            raise LxdkitError("image %s does not exist" % (self.params["fingerprint"] or self.params["aliases"][0]))
+        exists = os.path.exists(dest)
+        if not exists or self.params["force"]:
+            self.reconciler.action("export", lambda: download_image(self.client, image["fingerprint"], dest))
+        return self.reconciler.result(image=image, fingerprint=image["fingerprint"], dest=dest)
+
+
+def main():
+    run_module(
+        ImageManager,
+        dict(
+            aliases=dict(type="list", elements="str", default=[]),
+            fingerprint=dict(type="str"),
+            file=dict(type="path"),
+            metadata_file=dict(type="path"),
+            rootfs_file=dict(type="path"),
+            source_instance=dict(type="str"),
+            properties=dict(type="dict"),
+            public=dict(type="bool"),
+            auto_update=dict(type="bool"),
+            move_aliases=dict(type="bool", default=True),
+            dest=dict(type="path"),
+            force=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent", "exported"], default="present"),
+        ),
+        mutually_exclusive=[("file", "metadata_file", "source_instance")],
+        required_together=[("metadata_file", "rootfs_file")],
+    )
+
+
+if __name__ == "__main__":
+    main()
