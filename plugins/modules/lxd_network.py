@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: lxd_network
+short_description: Manage LXD networks (managed bridges, macvlan, VLAN and physical parents)
+version_added: 0.1.0
+description:
+  - Creates, updates, renames and deletes LXD managed networks.
+  - Keys LXD fills in when creating a bridge (C(ipv4.address), C(ipv4.nat), C(ipv6.address),
+    C(ipv6.nat)) keep LXD's values when O(config) does not list them; a value of V(auto) matches
+    the address LXD chose, so reruns are no-ops.
+  - Networks LXD does not manage (the host's own interfaces) are read-only; changing or
+    deleting one fails.
+  - Deleting a network that instances or profiles use fails with the list of users and changes nothing.
+  - Attach a network ACL by setting C(security.acls) in O(config), see M(lxdkit.lxd.lxd_network_acl).
+author:
+  - lxdkit maintainers (@lxdkit)
+extends_documentation_fragment:
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.check_diff
+options:
+  name:
+    description: Name of the network (at most 15 characters for bridges, an interface name).
+    type: str
+    required: true
+  type:
+    description: Network type, used when creating it (V(bridge), V(macvlan), V(sriov), V(ovn), V(physical)).
+    type: str
+    default: bridge
+  description:
+    description: Description. Not managed when not given.
+    type: str
+  config:
+    description:
+      - Network config (C(ipv4.address), C(ipv4.dhcp.ranges), C(ipv4.nat), C(dns.domain),
+        C(bridge.external_interfaces), C(parent), C(vlan), C(security.acls), ...). Numbers and
+        booleans become strings. Not managed when not given.
+    type: dict
+  merge_config:
+    description: V(true) keeps config keys that O(config) does not list; V(false) (default) removes them (apart from the keys LXD fills in).
+    type: bool
+    default: false
+  state:
+    description: V(present) or V(absent).
+    type: str
+    choices: [present, absent]
+    default: present
+  new_name:
+    description: Rename the network (counts as done when O(name) is gone and O(new_name) exists).
+    type: str
+  target:
+    description:
+      - Cluster member. With it, O(config) holds that member's own keys (C(bridge.external_interfaces),
+        C(parent), ...); a cluster network is created on every member this way, then once without target.
+    type: str
+seealso:
+  - module: lxdkit.lxd.lxd_network_acl
+  - module: lxdkit.lxd.lxd_profile
+"""
+
+EXAMPLES = r"""
+- name: A managed bridge with DHCP and local DNS, no NAT, no IPv6
+  lxdkit.lxd.lxd_network:
+    name: webbr0
+    config:
+      ipv4.address: 10.10.10.1/24
+      ipv4.dhcp: true
+      ipv4.dhcp.ranges: 10.10.10.100-10.10.10.200
+      ipv4.nat: false
+      dns.domain: web.lxd
+      dns.mode: managed
+      ipv6.address: none
+
+- name: An isolated internal network
+  lxdkit.lxd.lxd_network:
+    name: backend0
+    config:
+      ipv4.address: 192.168.50.1/24
+      ipv4.nat: false
+      ipv6.address: none
+
+- name: A bridge attached to a host interface (instances share the host's LAN)
+  lxdkit.lxd.lxd_network:
+    name: lanbr0
+    config:
+      bridge.external_interfaces: enp5s0
+      ipv4.address: none
+      ipv6.address: none
+
+- name: VLAN 10 on the host's NIC
+  lxdkit.lxd.lxd_network:
+    name: vlan10
+    type: macvlan
+    config:
+      parent: enp5s0
+      vlan: 10
+
+- name: Attach a network ACL
+  lxdkit.lxd.lxd_network:
+    name: webbr0
+    merge_config: true
+    config:
+      security.acls: web-in
+
+- name: Delete a network (fails while instances or profiles use it)
+  lxdkit.lxd.lxd_network:
+    name: backend0
+    state: absent
+"""
+
+RETURN = r"""
+network:
+  description: The network after the task (planned in check mode); null when absent.
+  returned: always
+  type: dict
+  sample: {name: webbr0, type: bridge, managed: true, config: {ipv4.address: 10.10.10.1/24}, used_by: []}
+network_state:
+  description: Whether the network is up and its addresses (LXD's network state); null when absent or in check mode.
+  returned: always
+  type: dict
+  sample: {state: up, addresses: [{family: inet, address: 10.10.10.1, netmask: "24", scope: global}]}
+actions:
+  description: What the task did (or would do in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create]
+"""
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._network import check_keys_for_type, network_desired_config, network_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
+
+
+class NetworkManager(LxdManager):
+
+    def run(self):
+        name, new_name = self.params["name"], self.params["new_name"]
+        check_object_name("name", name)
+        check_object_name("new_name", new_name)
+        self.config = string_map("config", self.params["config"])
+        self.target = self.params["target"]
+        current = self._find(name)
+        if current is not None and current.get("managed") is False:
+            self._refuse_unmanaged(current)
+            return self.reconciler.result(network=current, network_state=self._state(name))
+        if self.params["state"] == "absent":
+            self._delete(current)
+            return self.reconciler.result(network=None, network_state=None)
+        if new_name and new_name != name:
+            current, name = self._rename(current, name, new_name)
+        check_keys_for_type(current["type"] if current else self.params["type"], self.config)
+        if current is None:
+            network = self._create(name)
+        else:
+            network = self._update(current)
+        return self.reconciler.result(network=network, network_state=None if self.reconciler.check_mode else self._state(name))
+
+    def _path(self, name, *rest):
+        return "/".join(("networks", name) + rest)
+
+    def _params(self):
+        return {"target": self.target} if self.target else None
+
+    def _find(self, name):
+        return self.client.find(self._path(name), params=self._params())
+
+    def _state(self, name):
+        return self.client.find(self._path(name, "state"), params=self._params())
+
+    def _refuse_unmanaged(self, current):
+        wants_change = (self.params["state"] == "absent" or self.params["new_name"] or self.config is not None
+                        or self.params["description"] is not None)
+        if wants_change:
+            raise LxdkitError("network %s is not managed by LXD (a %s interface of the host): it is read-only here; "
+                              "manage it with the host's network configuration" % (current["name"], current.get("type")))
+
+    def _create(self, name):
+        wanted = dict(name=name, type=self.params["type"], description=self.params["description"] or "",
+                      config=network_desired_config({}, self.config, self.params["merge_config"]))
+        self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "networks", wanted, target=self.target))
+        if self.reconciler.check_mode:
+            return dict(wanted, managed=True, used_by=[])
+        return self._find(name)
+
+    def _update(self, current):
+        before = network_view(current)
+        wanted = dict(before, config=network_desired_config(before["config"], self.config, self.params["merge_config"]))
+        if self.params["description"] is not None:
+            wanted["description"] = self.params["description"]
+        body = dict(description=wanted["description"], config=wanted["config"])
+        self.reconciler.step("update", before, wanted,
+                             lambda: self.client.send("PUT", self._path(before["name"]), body, params=self._params()))
+        if self.reconciler.changed and not self.reconciler.check_mode:
+            return self._find(before["name"])
+        return dict(current, **wanted)
+
+    def _rename(self, current, name, new_name):
+        renamed = self._find(new_name)
+        if current is not None and renamed is not None:
+            raise LxdkitError("cannot rename network %r to %r: a network named %r exists already" % (name, new_name, new_name))
+        if current is None:
+            return renamed, new_name
+        before = network_view(current)
+        self.reconciler.step("rename", before, dict(before, name=new_name),
+                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
+        return dict(current, name=new_name), new_name
+
+    def _delete(self, current):
+        if current is None:
+            return
+        users = current.get("used_by") or []
+        if users:
+            raise LxdkitError("network %s is in use and cannot be deleted; first remove it from: %s" % (current["name"], ", ".join(users)),
+                              used_by=users)
+        self.reconciler.step("delete", network_view(current), None, lambda: self.client.send("DELETE", self._path(current["name"])))
+
+
+def main():
+    run_module(
+        NetworkManager,
+        dict(
+            name=dict(type="str", required=True),
+            type=dict(type="str", default="bridge"),
+            description=dict(type="str"),
+            config=dict(type="dict"),
+            merge_config=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            new_name=dict(type="str"),
+            target=dict(type="str"),
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
