@@ -43,4 +43,8 @@ def run_module(manager_class, argument_spec, **module_kwargs):
         result = manager.run()
     except LxdkitError as exc:
         module.fail_json(msg=exc.msg, actions=reconciler.actions, **exc.details)
+    except OSError as exc:
+        # Files on the machine running the module (backups, images, certificates).
+        where = exc.filename or "a local file"
+        module.fail_json(msg="%s: %s" % (where, exc.strerror or exc), actions=reconciler.actions)
     module.exit_json(**result)

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backup files: streamed download into a temp file then rename, sha256 sidecars, cleanup of
+this module's own leftovers, and the choice of files that pruning deletes."""
+
+from __future__ import annotations
+
+import datetime
+import errno
+import fnmatch
+import hashlib
+import os
+import re
+import tempfile
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import plan_retention, time_from_name
+
+CHUNK = 1024 * 1024
+TEMP_SUFFIX = ".lxdkit-tmp"
+SIDECAR_SUFFIX = ".sha256"
+SERVER_BACKUP_PREFIX = "lxdkit-"
+_TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
+
+
+def temp_path_for(dest):
+    """A temp file beside ``dest`` whose name says which process writes it."""
+    directory, base = os.path.split(os.path.abspath(dest))
+    handle, path = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=TEMP_SUFFIX, dir=directory)
+    return handle, path
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+def own_leftovers(directory, names=None, alive=_alive):
+    """Temp files this module left in ``directory`` from runs that are no longer alive."""
+    if names is None:
+        names = os.listdir(directory) if os.path.isdir(directory) else []
+    leftovers = []
+    for name in sorted(names):
+        match = _TEMP_NAME.match(name)
+        if match and not alive(int(match.group("pid"))):
+            leftovers.append(os.path.join(directory, name))
+    return leftovers
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_sidecar(path):
+    """The checksum recorded in ``path.sha256`` (sha256sum format), or None without a sidecar."""
+    sidecar = path + SIDECAR_SUFFIX
+    if not os.path.exists(sidecar):
+        return None
+    with open(sidecar) as stream:
+        fields = stream.read().split()
+    if not fields or not re.match(r"^[0-9a-f]{64}$", fields[0]):
+        raise LxdkitError("%s is not a sha256 sidecar (expected '<64 hex digits>  <file name>')" % sidecar)
+    return fields[0]
+
+
+def write_atomically(dest, chunks, mode=0o600):
+    """Write ``chunks`` to ``dest`` through a temp file in the same directory: fsync, rename,
+    fsync the directory. Returns ``(size, sha256)``. On any failure nothing is left at ``dest``
+    (an earlier file there stays as it was) and the temp file is removed."""
+    handle, temp = temp_path_for(dest)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, dest)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    _fsync_directory(os.path.dirname(os.path.abspath(dest)))
+    return size, digest.hexdigest()
+
+
+def write_sidecar(dest, checksum):
+    line = ("%s  %s\n" % (checksum, os.path.basename(dest))).encode()
+    write_atomically(dest + SIDECAR_SUFFIX, [line])
+
+
+def _fsync_directory(directory):
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def plan_file_prune(entries, policy, match, name_time_format=None):
+    """``entries``: ``(file name, mtime as aware datetime)``. Only names matching ``match`` take
+    part (sidecars and temp files never do); the time comes from the name with
+    ``name_time_format``, else from the mtime. Returns ``(delete, keep, untouched)`` names."""
+    timed, untouched = [], []
+    for name, mtime in entries:
+        if name.endswith(SIDECAR_SUFFIX) or name.endswith(TEMP_SUFFIX) or not fnmatch.fnmatchcase(name, match):
+            untouched.append(name)
+            continue
+        when = time_from_name(name, name_time_format) if name_time_format else mtime
+        if when is None:
+            untouched.append(name)
+        else:
+            timed.append((name, when))
+    keep, delete, reasons = plan_retention(timed, policy)
+    return delete, [dict(name=name, reasons=reasons[name]) for name in keep], sorted(untouched)
+
+
+def file_entries(directory):
+    """(name, mtime) for the regular files in ``directory``."""
+    entries = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            mtime = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+            entries.append((name, mtime))
+    return entries

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
+    own_leftovers,
+    plan_file_prune,
+    read_sidecar,
+    write_atomically,
+    write_sidecar,
+)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+
+UTC = datetime.timezone.utc
+
+
+def test_write_atomically_writes_whole_files_with_mode_and_checksum(tmp_path):
+    dest = tmp_path / "b.tar.zst"
+    size, checksum = write_atomically(str(dest), [b"abc", b"def"])
+    assert dest.read_bytes() == b"abcdef"
+    assert (size, checksum) == (6, hashlib.sha256(b"abcdef").hexdigest())
+    assert oct(dest.stat().st_mode & 0o777) == "0o600"
+    assert os.listdir(tmp_path) == ["b.tar.zst"]
+
+
+def test_a_failing_stream_leaves_nothing_and_keeps_the_old_file(tmp_path):
+    dest = tmp_path / "b.tar.zst"
+    dest.write_bytes(b"old good backup")
+
+    def broken():
+        yield b"half"
+        raise IOError("connection lost")
+
+    with pytest.raises(IOError):
+        write_atomically(str(dest), broken())
+    assert dest.read_bytes() == b"old good backup"
+    assert os.listdir(tmp_path) == ["b.tar.zst"]
+
+
+def test_sidecars_round_trip_and_bad_ones_are_refused(tmp_path):
+    dest = tmp_path / "b.tar.zst"
+    dest.write_bytes(b"x")
+    assert read_sidecar(str(dest)) is None
+    write_sidecar(str(dest), "a" * 64)
+    assert (tmp_path / "b.tar.zst.sha256").read_text() == "%s  b.tar.zst\n" % ("a" * 64)
+    assert read_sidecar(str(dest)) == "a" * 64
+    (tmp_path / "b.tar.zst.sha256").write_text("nonsense")
+    with pytest.raises(LxdkitError):
+        read_sidecar(str(dest))
+
+
+def test_only_leftovers_of_dead_runs_are_cleaned(tmp_path):
+    names = [".web.tar.zst.111.ab12.lxdkit-tmp", ".web.tar.zst.222.cd34.lxdkit-tmp", "web.tar.zst", ".other.tmp"]
+    leftovers = own_leftovers(str(tmp_path), names=names, alive=lambda pid: pid == 222)
+    assert leftovers == [str(tmp_path / ".web.tar.zst.111.ab12.lxdkit-tmp")]
+    assert own_leftovers(str(tmp_path / "missing")) == []
+
+
+def test_file_prune_skips_sidecars_temp_files_and_other_names():
+    mtime = datetime.datetime(2026, 11, 25, tzinfo=UTC)
+    entries = [("web-202611%02d.tar.zst" % day, mtime) for day in range(1, 8)]
+    entries += [("web-20261107.tar.zst.sha256", mtime), (".web-x.tar.zst.1.a.lxdkit-tmp", mtime), ("notes.txt", mtime)]
+    delete, keep, untouched = plan_file_prune(entries, dict(keep_last=2), "web-*", "web-%Y%m%d.tar.zst")
+    assert [entry["name"] for entry in keep] == ["web-20261107.tar.zst", "web-20261106.tar.zst"]
+    assert delete == ["web-202611%02d.tar.zst" % day for day in range(5, 0, -1)]
+    assert sorted(untouched) == sorted([".web-x.tar.zst.1.a.lxdkit-tmp", "notes.txt", "web-20261107.tar.zst.sha256"])
+
+
+def test_file_prune_by_mtime():
+    entries = [("old.tar.gz", datetime.datetime(2026, 1, 1, tzinfo=UTC)), ("new.tar.gz", datetime.datetime(2026, 1, 2, tzinfo=UTC))]
+    delete, keep, _untouched = plan_file_prune(entries, dict(keep_last=1), "*.tar*")
+    assert delete == ["old.tar.gz"] and [entry["name"] for entry in keep] == ["new.tar.gz"]
