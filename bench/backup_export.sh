@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmark: export an instance holding SIZE MiB of random data with lxd_backup vs `lxc export`,
+# same compression side by side, then default vs default (lxc export's gzip vs the module's
+# zstd). Reports times, ratios and the module process's peak RSS (GNU time).
+# Usage: bench/backup_export.sh [SIZE_MIB ...]   (default: 100 1024; needs make venv lxd, GNU time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100 1024)
+collections=/tmp/lxdkit-bench-collections
+work=$(mktemp -d /var/tmp/lxdkit-bench-backup.XXXXXX)
+instance="bench-bk-$RANDOM"
+cleanup() { lxc delete --force "$instance" >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+command -v /usr/bin/time >/dev/null || { apt-get install -y -q time >/dev/null; }
+make -s venv collection COLLECTIONS=$collections >/dev/null
+module="$collections/ansible_collections/lxdkit/lxd/plugins/modules/lxd_backup.py"
+
+seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
+module_export() {  # $1 dest, $2 compression or "" for the default; prints "seconds peak_kib"
+  local args="{\"ANSIBLE_MODULE_ARGS\": {\"instance\": \"$instance\", \"dest\": \"$1\"${2:+, \"compression\": \"$2\"}}}"
+  echo "$args" > "$work/args.json"
+  local start end
+  start=$(date +%s.%N)
+  PYTHONPATH=$collections /usr/bin/time -f '%M' -o "$work/rss" .venv/bin/python "$module" "$work/args.json" > "$work/out.json"
+  end=$(date +%s.%N)
+  grep -q '"failed"' "$work/out.json" && { cat "$work/out.json" >&2; exit 1; }
+  echo "$(echo "$end - $start" | bc) $(cat "$work/rss")"
+}
+
+printf '| instance data | method | seconds | ratio (lxc / module) | module peak RSS (MiB) |\n|---|---|---|---|---|\n'
+lxc launch lxdkit-busybox "$instance" -q
+for size in "${sizes[@]}"; do
+  lxc exec "$instance" -- sh -c "rm -f /root/big; dd if=/dev/urandom of=/root/big bs=1048576 count=$size 2>/dev/null; sync"
+  rm -f "$work"/*.tar*
+  read -r mod_zstd rss_zstd < <(module_export "$work/m-zstd.tar.zst" zstd)
+  lxc_zstd=$(seconds lxc export "$instance" "$work/l-zstd.tar.zst" --compression zstd)
+  rm -f "$work"/*.tar* "$work"/*.sha256
+  read -r mod_default rss_default < <(module_export "$work/m-default.tar.zst" "")
+  lxc_default=$(seconds lxc export "$instance" "$work/l-default.tar.gz")
+  rm -f "$work"/*.tar* "$work"/*.sha256
+  printf '| %s MiB | same compression (zstd) | module %.1f, lxc %.1f | %.2f | %.0f |\n' "$size" "$mod_zstd" "$lxc_zstd" \
+    "$(echo "$lxc_zstd / $mod_zstd" | bc -l)" "$(echo "$rss_zstd / 1024" | bc -l)"
+  printf '| %s MiB | defaults (module zstd, lxc gzip) | module %.1f, lxc %.1f | %.2f | %.0f |\n' "$size" "$mod_default" "$lxc_default" \
+    "$(echo "$lxc_default / $mod_default" | bc -l)" "$(echo "$rss_default / 1024" | bc -l)"
+done
+printf '\nLXD %s, dir pool, %s\n' "$(lxd --version)" "$(date -u +%Y-%m-%d)"

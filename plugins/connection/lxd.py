@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: lxd
+short_description: Run tasks in LXD instances through the LXD API
+version_added: 0.1.0
+description:
+  - Executes commands and moves files in LXD containers through LXD's REST API, over the local
+    unix socket or HTTPS with client certificates. It needs no C(lxc) binary and no CLI remote,
+    so it works from AWX/Tower execution environments and against remote LXD servers.
+  - Commands run with LXD's recorded output; module payloads (pipelining) and other standard
+    input are pushed as a file next to the command and removed after it.
+author:
+  - lxdkit maintainers (@lxdkit)
+requirements:
+  - pylxd >= 2.3.2 on the controller
+options:
+  instance:
+    description: The instance to run in; default the inventory hostname.
+    type: str
+    vars:
+      - name: ansible_lxd_instance
+      - name: inventory_hostname
+  url:
+    description: LXD's address, V(unix:/var/lib/lxd/unix.socket) or V(https://host:8443); default the local socket.
+    type: str
+    env:
+      - name: LXD_URL
+    vars:
+      - name: ansible_lxd_url
+  project:
+    description: The LXD project of the instance.
+    type: str
+    default: default
+    vars:
+      - name: ansible_lxd_project
+  client_cert:
+    description: Client certificate for HTTPS.
+    type: path
+    env:
+      - name: LXD_CLIENT_CERT
+    vars:
+      - name: ansible_lxd_client_cert
+  client_key:
+    description: Key of O(client_cert).
+    type: path
+    env:
+      - name: LXD_CLIENT_KEY
+    vars:
+      - name: ansible_lxd_client_key
+  server_cert:
+    description: The server's certificate, pinned.
+    type: path
+    vars:
+      - name: ansible_lxd_server_cert
+  validate_certs:
+    description: Verify the server's certificate against the system CAs when O(server_cert) is not given.
+    type: bool
+    default: true
+    vars:
+      - name: ansible_lxd_validate_certs
+  timeout:
+    description: Seconds to wait for each answer from LXD.
+    type: int
+    default: 30
+    vars:
+      - name: ansible_lxd_timeout
+"""
+
+EXAMPLES = r"""
+# inventory.yml
+# all:
+#   hosts:
+#     web01:
+#       ansible_connection: lxdkit.lxd.lxd
+#     db:
+#       ansible_connection: lxdkit.lxd.lxd
+#       ansible_lxd_instance: postgres-01
+#       ansible_lxd_url: https://lxd01.example.com:8443
+#       ansible_lxd_client_cert: ~/.config/lxc/client.crt
+#       ansible_lxd_client_key: ~/.config/lxc/client.key
+#       ansible_lxd_server_cert: files/lxd01.crt
+"""
+
+import os
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.connection import ConnectionBase
+from ansible.utils.display import Display
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import HAS_PYLXD, LxdClient
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._exec import CHUNK, pull, push, run
+
+display = Display()
+
+
+class Connection(ConnectionBase):
+    """Tasks in LXD instances over the LXD API."""
+
+    transport = "lxdkit.lxd.lxd"
+    has_pipelining = True
+    default_user = "root"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._client = None
+        self._instance = None
+
+    def _connect(self):
+        if not HAS_PYLXD:
+            raise AnsibleError("the lxdkit.lxd.lxd connection needs the Python library pylxd on the controller")
+        if self._connected:
+            return self
+        self._instance = self.get_option("instance") or self._play_context.remote_addr
+        self._client = LxdClient(url=self.get_option("url"), client_cert=self.get_option("client_cert"),
+                                 client_key=self.get_option("client_key"), server_cert=self.get_option("server_cert"),
+                                 validate_certs=self.get_option("validate_certs"), project=self.get_option("project"),
+                                 timeout=float(self.get_option("timeout")))
+        try:
+            instance = self._client.find("instances/%s" % self._instance)
+        except LxdkitError as exc:
+            raise AnsibleConnectionFailure(exc.msg)
+        if instance is None:
+            raise AnsibleConnectionFailure("instance %s does not exist in project %s on LXD at %s"
+                                           % (self._instance, self._client.project, self._client.where))
+        if instance.get("status") != "Running":
+            raise AnsibleConnectionFailure("instance %s is %s: start it before running tasks in it"
+                                           % (self._instance, instance.get("status")))
+        display.vvv("LXD %s: connected to instance %s" % (self._client.where, self._instance), host=self._instance)
+        self._connected = True
+        return self
+
+    def exec_command(self, cmd, in_data=None, sudoable=True):
+        super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        self._connect()
+        executable = self._play_context.executable or "/bin/sh"
+        display.vvv("EXEC %s" % cmd, host=self._instance)
+        try:
+            return run(self._client, self._instance, [executable, "-c", to_text(cmd)], stdin=in_data)
+        except LxdkitError as exc:
+            raise AnsibleConnectionFailure("running a command in %s failed: %s" % (self._instance, exc.msg))
+
+    def put_file(self, in_path, out_path):
+        super().put_file(in_path, out_path)
+        self._connect()
+        display.vvv("PUT %s TO %s" % (in_path, out_path), host=self._instance)
+        if not os.path.isfile(to_bytes(in_path, errors="surrogate_or_strict")):
+            raise AnsibleFileNotFound("file or module does not exist: %s" % in_path)
+        try:
+            with open(to_bytes(in_path, errors="surrogate_or_strict"), "rb") as stream:
+                push(self._client, self._instance, out_path, stream, mode=0o600)
+        except LxdkitError as exc:
+            raise AnsibleConnectionFailure("copying %s to %s in %s failed: %s" % (in_path, out_path, self._instance, exc.msg))
+
+    def fetch_file(self, in_path, out_path):
+        super().fetch_file(in_path, out_path)
+        self._connect()
+        display.vvv("FETCH %s TO %s" % (in_path, out_path), host=self._instance)
+        try:
+            response = pull(self._client, self._instance, in_path)
+        except LxdkitError as exc:
+            raise AnsibleConnectionFailure("fetching %s from %s failed: %s" % (in_path, self._instance, exc.msg))
+        try:
+            with open(to_bytes(out_path, errors="surrogate_or_strict"), "wb") as out:
+                for chunk in response.iter_content(CHUNK):
+                    out.write(chunk)
+        finally:
+            response.close()
+
+    def close(self):
+        super().close()
+        self._connected = False

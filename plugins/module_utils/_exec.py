@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Running commands and moving files inside an instance through the LXD API (no lxc binary).
+
+Commands run with LXD's recorded output (one POST, one wait, the two logs read and deleted),
+which needs no websocket. Standard input is handed over as a file pushed beside the command.
+"""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+
+CHUNK = 1024 * 1024
+
+
+def run(client, instance, argv, stdin=None, environment=None):
+    """Run ``argv`` in ``instance``; return ``(rc, stdout bytes, stderr bytes)``."""
+    stdin_path = None
+    if stdin is not None:
+        stdin_path = "/tmp/.lxdkit-stdin-%s" % uuid.uuid4().hex
+        push(client, instance, stdin_path, stdin, mode=0o600)
+        command = " ".join(shlex.quote(part) for part in argv)
+        # The payload file goes away whatever the command does.
+        argv = ["/bin/sh", "-c", "%s < %s; rc=$?; rm -f %s; exit $rc" % (command, stdin_path, stdin_path)]
+    body = {"command": list(argv), "environment": environment or {}, "wait-for-websocket": False,
+            "record-output": True, "interactive": False}
+    result = client.send("POST", "instances/%s/exec" % instance, body) or {}
+    metadata = result.get("metadata") or {}
+    output = metadata.get("output") or {}
+    stdout = _read_log(client, output.get("1"))
+    stderr = _read_log(client, output.get("2"))
+    return int(metadata.get("return", -1)), stdout, stderr
+
+
+def _read_log(client, path):
+    if not path:
+        return b""
+    relative = path.split("/1.0/", 1)[-1]
+    content = client.request("GET", relative).content
+    client.request("DELETE", relative)
+    return content
+
+
+def push(client, instance, path, data, mode=0o644, uid=0, gid=0):
+    """Write a file in the instance from bytes or an open binary file (streamed from disk)."""
+    headers = {"Content-Type": "application/octet-stream", "X-LXD-type": "file", "X-LXD-mode": "%04o" % mode,
+               "X-LXD-uid": str(uid), "X-LXD-gid": str(gid), "X-LXD-write": "overwrite"}
+    client.request("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
+
+
+def pull(client, instance, path):
+    """Stream a file out of the instance: returns the response (iter_content yields its chunks)."""
+    response = client.request("GET", "instances/%s/files" % instance, params={"path": path}, stream=True)
+    if response.headers.get("X-LXD-type", "file") != "file":
+        response.close()
+        raise LxdkitError("%s in %s is a %s, not a file" % (path, instance, response.headers.get("X-LXD-type")))
+    return response
