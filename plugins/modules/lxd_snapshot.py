@@ -102,6 +102,12 @@ options:
         starting several and waiting for them together is much faster than one at a time.
     type: int
     default: 8
+  target:
+    description:
+      - Cluster member that holds the instance. LXD finds the member by itself; with O(target)
+        the task also checks it and fails, changing nothing, when the instance is elsewhere.
+      - Only for a clustered LXD; a standalone server refuses it.
+    type: str
 notes:
   - Pruning never deletes a snapshot whose name does not match, and always keeps the newest
     matching one. The union of the O(keep_last) and O(keep_hourly) ... O(keep_yearly) rules is kept.
@@ -199,6 +205,8 @@ untouched:
   elements: str
 """
 
+import collections
+
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
@@ -226,9 +234,14 @@ class SnapshotManager(LxdManager):
     # -- helpers ----------------------------------------------------------------------------
 
     def _instance(self):
+        target = self.params["target"]
+        if target and not self.client.server.get("environment", {}).get("server_clustered"):
+            raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, self.client.where))
         instance = self.client.find("instances/%s" % self.instance_name)
         if instance is None:
             raise LxdkitError("instance %r does not exist in project %s" % (self.instance_name, self.client.project))
+        if target and instance.get("location") != target:
+            raise LxdkitError("target %r: instance %s is on cluster member %r" % (target, self.instance_name, instance.get("location")))
         return instance
 
     def _path(self, name=None):
@@ -329,23 +342,44 @@ class SnapshotManager(LxdManager):
         return self.reconciler.result(snapshot=None, deleted=delete, kept=kept, untouched=untouched, match=match)
 
     def _delete_all(self, names):
-        """Start deletions in batches of max_parallel and wait for each batch together.
+        """Delete snapshots with up to max_parallel LXD operations running at once.
 
-        LXD 5.0 sometimes refuses one of several concurrent deletions on the same instance
-        ("snapshot record count doesn't match"); those are retried one at a time.
+        LXD before 5.14 races when it rewrites the instance's backup.yaml during concurrent
+        deletions of one instance's snapshots (canonical/lxd#11538): some operations fail with
+        "snapshot record count doesn't match" although the snapshot is gone. Failed deletions
+        are therefore checked against a fresh listing and retried one at a time, and the last
+        deletion runs alone so that LXD writes backup.yaml from the final, consistent state.
         """
-        batch = self.params["max_parallel"]
-        refused = []
-        for start in range(0, len(names), batch):
-            started = [(name, self.client.start("DELETE", self._path(name))) for name in names[start:start + batch]]
-            for name, operation in started:
-                try:
-                    self.client.wait(operation, "deleting snapshot %s" % name)
-                except LxdkitError:
-                    refused.append(name)
-        for name in refused:
-            if self.client.find(self._path(name)) is not None:
-                self.client.send("DELETE", self._path(name))
+        if not names:
+            return
+        concurrent, last = names[:-1], names[-1]
+        running, failed = collections.deque(), []
+        try:
+            for name in concurrent:
+                if len(running) >= self.params["max_parallel"]:
+                    failed.extend(self._finish(running.popleft()))
+                running.append((name, self.client.start("DELETE", self._path(name))))
+        finally:
+            while running:
+                failed.extend(self._finish(running.popleft()))
+        if failed:
+            existing = set(self._snapshot_names())
+            for name in failed:
+                if name in existing:
+                    self.client.send("DELETE", self._path(name))
+        self.client.send("DELETE", self._path(last))
+
+    def _finish(self, started):
+        """Wait for one started deletion; return [name] when LXD reported a failure."""
+        name, operation = started
+        try:
+            self.client.wait(operation, "deleting snapshot %s/%s" % (self.instance_name, name))
+        except LxdkitError:
+            return [name]
+        return []
+
+    def _snapshot_names(self):
+        return [url.rsplit("/", 1)[-1] for url in self.client.get(self._path()) or []]
 
     def _final(self, name, planned):
         if self.reconciler.changed and not self.reconciler.check_mode:
@@ -372,6 +406,7 @@ def main():
         match=dict(type="str"),
         name_time_format=dict(type="str"),
         max_parallel=dict(type="int", default=8),
+        target=dict(type="str"),
     )
     spec.update(retention_argument_spec())
     run_module(SnapshotManager, spec, mutually_exclusive=[("expires_at", "expiry")])
