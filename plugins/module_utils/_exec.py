@@ -9,12 +9,14 @@ which needs no websocket. Standard input is handed over as a file pushed beside 
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 import uuid
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
 CHUNK = 1024 * 1024
+_SHELL_FAILURES = {"Command not found": 127, "Command not executable": 126, "Permission denied": 126}
 
 
 def run(client, instance, argv, stdin=None, environment=None):
@@ -28,7 +30,14 @@ def run(client, instance, argv, stdin=None, environment=None):
         argv = ["/bin/sh", "-c", "%s < %s; rc=$?; rm -f %s; exit $rc" % (command, stdin_path, stdin_path)]
     body = {"command": list(argv), "environment": environment or {}, "wait-for-websocket": False,
             "record-output": True, "interactive": False}
-    result = client.send("POST", "instances/%s/exec" % instance, body) or {}
+    try:
+        result = client.send("POST", "instances/%s/exec" % instance, body) or {}
+    except LxdkitError as exc:
+        # LXD turns exit codes 126 and 127 into failed operations; the shell's caller wants the code.
+        code = _SHELL_FAILURES.get(exc.details.get("lxd_error"))
+        if code is None:
+            raise
+        return code, b"", exc.details["lxd_error"].encode() + b"\n"
     metadata = result.get("metadata") or {}
     output = metadata.get("output") or {}
     stdout = _read_log(client, output.get("1"))
@@ -40,7 +49,8 @@ def _read_log(client, path):
     if not path:
         return b""
     relative = path.split("/1.0/", 1)[-1]
-    content = client.request("GET", relative).content
+    # Raw log content, not an API document (pylxd would read JSON output as a bad API answer).
+    content = client.request("GET", relative, is_api=False).content
     client.request("DELETE", relative)
     return content
 
@@ -52,10 +62,17 @@ def push(client, instance, path, data, mode=0o644, uid=0, gid=0):
     client.request("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
 
 
-def pull(client, instance, path):
-    """Stream a file out of the instance: returns the response (iter_content yields its chunks)."""
-    response = client.request("GET", "instances/%s/files" % instance, params={"path": path}, stream=True)
-    if response.headers.get("X-LXD-type", "file") != "file":
+def pull(client, instance, path, hops=10):
+    """Stream a file out of the instance, following symlinks: returns the response (iter_content yields its chunks)."""
+    for _hop in range(hops):
+        response = client.request("GET", "instances/%s/files" % instance, params={"path": path}, stream=True, is_api=False)
+        kind = response.headers.get("X-LXD-type", "file")
+        if kind == "file":
+            return response
+        if kind != "symlink":
+            response.close()
+            raise LxdkitError("%s in %s is a %s, not a file" % (path, instance, kind))
+        target = response.content.decode().strip()
         response.close()
-        raise LxdkitError("%s in %s is a %s, not a file" % (path, instance, response.headers.get("X-LXD-type")))
-    return response
+        path = target if target.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    raise LxdkitError("%s in %s: more than %d symlinks in a row" % (path, instance, hops))

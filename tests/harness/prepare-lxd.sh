@@ -68,4 +68,17 @@ if ! lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1; then
   "$HARNESS_DIR/build-busybox-image.sh" "$BUSYBOX_ALIAS"
 fi
 
-log "ready: $(lxd --version), pool default, bridge $BRIDGE, image $BUSYBOX_ALIAS"
+# The Debian image (systemd, python3, nginx, bind9) for the connection plugin and role tests.
+DEBIAN_ALIAS=${LXDKIT_TEST_DEBIAN_IMAGE:-lxdkit-debian}
+debian_revision=$(sed -n 's/^IMAGE_REVISION=//p' "$HARNESS_DIR/build-debian-image.sh")
+if lxc image info "$DEBIAN_ALIAS" >/dev/null 2>&1 &&
+   ! lxc image get-property "$DEBIAN_ALIAS" description | grep -qw "$debian_revision"; then
+  log "image $DEBIAN_ALIAS is older than revision $debian_revision: rebuilding"
+  lxc image delete "$DEBIAN_ALIAS"
+fi
+if ! lxc image info "$DEBIAN_ALIAS" >/dev/null 2>&1; then
+  log "building and importing image $DEBIAN_ALIAS (debootstrap, about a minute)"
+  "$HARNESS_DIR/build-debian-image.sh" "$DEBIAN_ALIAS"
+fi
+
+log "ready: $(lxd --version), pool default, bridge $BRIDGE, images $BUSYBOX_ALIAS and $DEBIAN_ALIAS"

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The lxdkit.lxd.lxd inventory against instances made here, checked against lxc's own view.
+set -eux
+prefix="lxdkit-$RANDOM$RANDOM"
+scratch=$(mktemp -d)
+cleanup() {
+  for name in "$prefix-a" "$prefix-b" "$prefix-p"; do lxc delete --force "$name" >/dev/null 2>&1 || true; done
+  lxc delete --force "$prefix-p" --project "$prefix-proj" >/dev/null 2>&1 || true
+  lxc project delete "$prefix-proj" >/dev/null 2>&1 || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+image=${LXD_TEST_IMAGE:-lxdkit-busybox}
+lxc launch "$image" "$prefix-a" -c user.role=web -q
+lxc init "$image" "$prefix-b" -q
+lxc project create "$prefix-proj" -c features.images=false -c features.profiles=false
+lxc init "$image" "$prefix-p" --project "$prefix-proj" -q
+# Wait for the running one's DHCP address, so the inventory has one to report.
+for _ in $(seq 1 30); do lxc list "$prefix-a" --format csv --columns 4 | grep -q 10.99 && break; sleep 1; done
+
+cat > "$scratch/lxd.yml" <<YAML
+plugin: lxdkit.lxd.lxd
+projects: [default, $prefix-proj]
+name_pattern: "^$prefix-"
+keyed_groups:
+  - key: lxd_user.role | default('none')
+    prefix: role
+groups:
+  stopped_ones: lxd_status == 'Stopped'
+compose:
+  lxd_first_address: (lxd_addresses.eth0 | default([]) | first) | default('')
+YAML
+cat > "$scratch/running.lxd.yml" <<YAML
+plugin: lxdkit.lxd.lxd
+name_pattern: "^$prefix-"
+status: [Running]
+YAML
+
+ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ansible-inventory -i "$scratch/lxd.yml" --list > "$scratch/inventory.json"
+ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ansible-inventory -i "$scratch/running.lxd.yml" --list > "$scratch/running.json"
+lxc list --format json > "$scratch/lxc.json"
+# ansible-inventory marks untrusted strings as {"__ansible_unsafe": value}: plain values to compare.
+for file in inventory running; do
+  python -c '
+import json, sys
+def plain(node):
+    if isinstance(node, dict):
+        return plain(node["__ansible_unsafe"]) if set(node) == {"__ansible_unsafe"} else {k: plain(v) for k, v in node.items()}
+    return [plain(item) for item in node] if isinstance(node, list) else node
+path = sys.argv[1]
+data = plain(json.load(open(path)))
+json.dump(data, open(path, "w"))
+' "$scratch/$file.json"
+done
+ansible-playbook -i localhost, -c local check.yml -e "prefix=$prefix scratch=$scratch"
