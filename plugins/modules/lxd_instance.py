@@ -85,6 +85,7 @@ options:
     description:
       - V(started), V(stopped), V(frozen) or V(absent).
       - V(restarted) is an action; it restarts a running instance (starts a stopped one) at every run.
+      - Stopping an ephemeral instance makes LXD delete it; RV(instance) is then null.
     type: str
     choices: [started, stopped, restarted, frozen, absent]
     default: started
@@ -109,7 +110,10 @@ options:
     type: int
     default: 60
   new_name:
-    description: Rename the instance (LXD renames only stopped instances). Counts as done when O(name) is gone and O(new_name) exists.
+    description:
+      - Rename the instance. Counts as done when O(name) is gone and O(new_name) exists.
+      - LXD renames only stopped instances; a running or frozen one is stopped first when
+        O(state=stopped), otherwise the task fails without changing anything.
     type: str
   target:
     description: Cluster member to create the instance on. Only used when creating it.
@@ -209,7 +213,7 @@ old_state:
 
 import time
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     AFTER_ACTION,
     INSTANCE_SERVER_MANAGED,
@@ -245,7 +249,7 @@ class InstanceManager(LxdManager):
             self._delete(current)
             return self._result(None)
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name)
+            current, name = self._rename(current, name, new_name, state)
         if current is None:
             current = self._create(name)
             status = "Stopped"
@@ -325,12 +329,20 @@ class InstanceManager(LxdManager):
         runtime_changed = any(before[key] != wanted[key] for key in ("profiles", "config", "devices"))
         self.needs_restart = runtime_changed and current["status"] != "Stopped"
 
-    def _rename(self, current, name, new_name):
+    def _rename(self, current, name, new_name, state):
         renamed = self.client.find(self._path(new_name))
         if current is not None and renamed is not None:
             raise LxdkitError("cannot rename instance %r to %r: an instance named %r exists already" % (name, new_name, new_name))
         if current is None:
             return renamed, new_name
+        if current["status"] != "Stopped":
+            # LXD renames only stopped instances; stopping one is the user's call, said by state.
+            if state != "stopped" or current.get("ephemeral"):
+                raise LxdkitError(
+                    "new_name: instance %r is %s and LXD renames only stopped instances; rename it with "
+                    "state=stopped (then start it in a later task)%s"
+                    % (name, current["status"], "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+            current = dict(current, status=self._power(name, current["status"], "stopped"))
         before = instance_view(current)
         self.reconciler.step("rename", before, dict(before, name=new_name),
                              lambda: self.client.send("POST", self._path(name), {"name": new_name}))
@@ -344,7 +356,13 @@ class InstanceManager(LxdManager):
             if current["status"] == "Frozen":
                 self._act(name, "unfreeze")
             self._act(name, "stop")
-        self.reconciler.step("delete", instance_view(current), None, lambda: self.client.send("DELETE", self._path(name)))
+        self.reconciler.step("delete", instance_view(current), None, lambda: self._delete_write(name))
+
+    def _delete_write(self, name):
+        try:
+            self.client.send("DELETE", self._path(name))
+        except LxdkitNotFound:
+            pass  # an ephemeral instance deletes itself when it stops
 
     # -- power -------------------------------------------------------------------------------
 
@@ -384,7 +402,10 @@ class InstanceManager(LxdManager):
             return self.reconciler.result(instance=None, **values)
         if self.reconciler.check_mode:
             return self.reconciler.result(instance=planned, **values)
-        instance = self.client.get(self._path(name))
+        instance = self.client.find(self._path(name))
+        if instance is None:
+            # An ephemeral instance deletes itself when it stops.
+            return self.reconciler.result(instance=None, **values)
         if instance["status"] == "Running":
             state = self.client.get(self._path(name, "state"))
             values.update(addresses=addresses(state), addresses_ipv6=addresses(state, "inet6"))
