@@ -20,11 +20,12 @@ requirements:
   - pylxd >= 2.3.2 on the controller
 options:
   instance:
-    description: The instance to run in; default the inventory hostname.
+    description:
+      - The instance to run in; default the host's C(ansible_host), or its inventory name
+        (for C(delegate_to), the delegated host's).
     type: str
     vars:
       - name: ansible_lxd_instance
-      - name: inventory_hostname
   url:
     description: LXD's address, V(unix:/var/lib/lxd/unix.socket) or V(https://host:8443); default the local socket.
     type: str
