@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tarfile
 import tempfile
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
 CHUNK = 1024 * 1024
+
+_ALREADY_EXISTS = re.compile(r"^The image already exists: ([0-9a-f]{64})$")
 
 
 def fingerprint_of(*paths):
@@ -24,6 +27,12 @@ def fingerprint_of(*paths):
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 digest.update(chunk)
     return digest.hexdigest()
+
+
+def identical_image(lxd_error):
+    """The fingerprint in LXD's refusal to store an image it has already, else None."""
+    match = _ALREADY_EXISTS.match((lxd_error or "").strip())
+    return match.group(1) if match else None
 
 
 def check_image_file(field, path, needs_metadata=True):

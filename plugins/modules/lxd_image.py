@@ -134,7 +134,13 @@ dest:
 import os
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._images import check_image_file, download_image, fingerprint_of, upload_image
+from ansible_collections.lxdkit.lxd.plugins.module_utils._images import (
+    check_image_file,
+    download_image,
+    fingerprint_of,
+    identical_image,
+    upload_image,
+)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
@@ -243,7 +249,16 @@ class ImageManager(LxdManager):
         published = {}
 
         def write():
-            result = self.client.send("POST", "images", body) or {}
+            try:
+                result = self.client.send("POST", "images", body) or {}
+            except LxdkitError as exc:
+                # The published tarball is byte-identical to an image LXD has already: that
+                # image is the result, and the aliases are pointed at it.
+                existing_fingerprint = identical_image(exc.details.get("lxd_error"))
+                if existing_fingerprint is None:
+                    raise
+                published["fingerprint"] = existing_fingerprint
+                return
             published["fingerprint"] = (result.get("metadata") or {}).get("fingerprint")
 
         self.reconciler.step("publish", image_view(existing), planned, write)

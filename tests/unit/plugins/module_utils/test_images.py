@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._images import check_image_file, fingerprint_of
+from ansible_collections.lxdkit.lxd.plugins.module_utils._images import check_image_file, fingerprint_of, identical_image
 
 
 def make_tar(path, names):
@@ -46,3 +46,11 @@ def test_image_tarball_checks(tmp_path):
         check_image_file("metadata_file", str(tmp_path / "missing"))
     assert info.value.msg.startswith("metadata_file")
     check_image_file("rootfs_file", str(junk), needs_metadata=False)
+
+
+def test_identical_image_reads_the_fingerprint_from_lxds_refusal():
+    fingerprint = "67c44ac5307c998ed85dbaa8e9ad733f8e0c767ab504fb6d2c401557e8782a9b"
+    assert identical_image("The image already exists: %s" % fingerprint) == fingerprint
+    assert identical_image("The image already exists: 67c4") is None
+    assert identical_image("Instance is running") is None
+    assert identical_image(None) is None
