@@ -155,6 +155,32 @@ EXAMPLES = r"""
       snapshots.pattern: auto-%d
       snapshots.expiry: 2w
 
+- name: The same for one instance, with automatic names that carry the date
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    merge_config: true
+    config:
+      snapshots.schedule: "@hourly"
+      snapshots.pattern: "auto-{{ '{{' }} creation_date|date:'2006-01-02_15-04' {{ '}}' }}"
+
+- name: Tiered retention for those, timed by the date in the name (as for copies from elsewhere)
+  lxdkit.lxd.lxd_snapshot:
+    instance: web01
+    state: pruned
+    match: "auto-*"
+    name_time_format: auto-%Y-%m-%d_%H-%M
+    keep_hourly: 24
+    keep_daily: 14
+    keep_yearly: 3
+
+- name: What pruning would delete, without deleting
+  lxdkit.lxd.lxd_snapshot:
+    instance: web01
+    state: pruned
+    keep_daily: 7
+  check_mode: true
+  register: prune_plan
+
 - name: Rename a snapshot
   lxdkit.lxd.lxd_snapshot:
     instance: web01
