@@ -61,3 +61,30 @@ def test_timestamps():
     with pytest.raises(LxdkitError) as info:
         parse_timestamp("expires_at", "next week")
     assert "expires_at 'next week'" in info.value.msg
+
+
+def test_plan_prune_gfs_on_sixty_daily_names():
+    first = datetime.date(2026, 9, 1)
+    snapshots = [dict(name=(first + datetime.timedelta(days=offset)).strftime("daily-%Y%m%d"), created_at="2026-11-25T00:00:00Z")
+                 for offset in range(60)]
+    delete, kept, untouched = plan_prune(snapshots, dict(keep_daily=7, keep_weekly=4, keep_monthly=2), "daily-*", "daily-%Y%m%d")
+    # Newest: Friday 30 October. Weeks end Sundays 25, 18 and 11 October; September's newest is the 30th.
+    assert [entry["name"] for entry in kept] == [
+        "daily-20261030", "daily-20261029", "daily-20261028", "daily-20261027", "daily-20261026", "daily-20261025",
+        "daily-20261024", "daily-20261018", "daily-20261011", "daily-20260930"]
+    assert kept[0]["reasons"] == ["daily", "weekly", "monthly", "newest"]
+    assert len(delete) == 50 and untouched == []
+
+
+def test_plan_prune_by_created_at_keeps_the_newest_and_skips_other_names():
+    snapshots = [
+        dict(name="snap0", created_at="2026-11-25T05:11:43.402010112Z"),
+        dict(name="snap1", created_at="2026-11-25T05:11:44.000000001Z"),
+        dict(name="snap2", created_at="2026-11-25T05:11:45.5Z"),
+        dict(name="before-upgrade", created_at="2026-11-01T00:00:00Z"),
+    ]
+    delete, kept, untouched = plan_prune(snapshots, dict(keep_last=1), glob_for_pattern(None))
+    assert [entry["name"] for entry in kept] == ["snap2"]
+    assert kept[0]["reasons"] == ["last", "newest"]
+    assert [entry["name"] for entry in delete] == ["snap1", "snap0"]
+    assert untouched == ["before-upgrade"]
