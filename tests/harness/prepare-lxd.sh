@@ -20,7 +20,7 @@ missing_packages() {
 }
 
 # nftables must be present before LXD first starts, so LXD picks its nftables firewall driver.
-need=$(missing_packages nftables lxd lxd-client busybox-static debootstrap zstd)
+need=$(missing_packages nftables lxd lxd-client busybox-static debootstrap zstd bind9-dnsutils)
 if [ -n "$need" ]; then
   log "installing: $need"
   apt-get update -q >/dev/null
@@ -32,6 +32,21 @@ if ! lxc query /1.0 >/dev/null 2>&1; then
   log "starting the LXD daemon (log: $LXD_LOG)"
   setsid lxd --group root --logfile "$LXD_LOG" >/dev/null 2>&1 < /dev/null &
   lxd waitready --timeout 60
+fi
+
+# Test containers sit on NAT-less bridges in 10.99.0.0/16, but the host forwards packets: keep
+# anything they send from leaving through the uplink (net-guard covers the host's own output).
+uplink=$(ip route show default 2>/dev/null | awk '{for(i=1;i<=NF;i++) if($i=="dev"){print $(i+1); exit}}')
+if [ -n "$uplink" ]; then
+  nft delete table inet lxdkit_forward_guard 2>/dev/null || true
+  nft -f - <<NFT
+table inet lxdkit_forward_guard {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    oifname "$uplink" ip saddr 10.99.0.0/16 drop
+  }
+}
+NFT
 fi
 
 if ! lxc storage show default >/dev/null 2>&1; then
