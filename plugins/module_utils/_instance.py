@@ -23,6 +23,15 @@ _POWER = {
 # The status each action leaves behind.
 AFTER_ACTION = {"start": "Running", "stop": "Stopped", "restart": "Running", "freeze": "Frozen", "unfreeze": "Running"}
 
+# Config keys LXD applies to a running instance at once. Anything else (security.*, raw.*,
+# limits.kernel.*, linux.*, ...) takes effect at the next start. Virtual machines take
+# fewer keys live, so their list is shorter.
+_LIVE_KEYS = {
+    "container": ("user.", "boot.", "snapshots.", "environment.", "migration.", "security.protection.", "cloud-init.",
+                  "limits.cpu", "limits.memory", "limits.processes", "limits.disk.", "limits.network.", "limits.hugepages."),
+    "virtual-machine": ("user.", "boot.", "snapshots.", "migration.", "security.protection.", "cloud-init."),
+}
+
 _FINGERPRINT = re.compile(r"^[0-9a-f]{12,64}$")
 
 
@@ -34,6 +43,26 @@ def power_actions(wanted, status):
         raise LxdkitError(
             "cannot bring the instance from status %s to %s: LXD reports a status other than Running, "
             "Stopped or Frozen; fix the instance by hand (lxc info --show-log)" % (status, wanted))
+
+
+def restart_needed_for(before, after, instance_type="container"):
+    """The changes between two instance views that only take effect at the next start.
+
+    Profiles may carry any key, so a different profile list counts; containers hotplug
+    devices, virtual machines are taken to need a restart for device changes.
+    """
+    reasons = []
+    if before["profiles"] != after["profiles"]:
+        reasons.append("profiles")
+    live = _LIVE_KEYS.get(instance_type, _LIVE_KEYS["virtual-machine"])
+    for key in sorted(set(before["config"]) | set(after["config"])):
+        if before["config"].get(key) == after["config"].get(key):
+            continue
+        if not key.startswith(INSTANCE_SERVER_MANAGED) and not key.startswith(live):
+            reasons.append("config.%s" % key)
+    if instance_type != "container" and before["devices"] != after["devices"]:
+        reasons.append("devices")
+    return reasons
 
 
 def looks_like_fingerprint(text):

@@ -14,9 +14,10 @@ description:
     copy of another instance or snapshot; keeps their profiles, config, devices and description
     as declared; starts, stops, restarts, freezes, renames and deletes them.
   - Config keys LXD writes itself (C(volatile.*), C(image.*)) are never a change and are kept.
-  - Changing config or devices of a running instance applies them at once; keys that only take
-    effect at the next start are reported with RV(needs_restart). The instance is restarted
-    only when O(restart_on_change=true).
+  - Changing config or devices of a running instance applies them at once; changes that only
+    take effect at the next start (C(security.*), C(raw.*), C(limits.kernel.*), a different
+    profile list, device changes of a virtual machine...) are reported with RV(needs_restart)
+    and RV(restart_reasons). The instance is restarted for them only when O(restart_on_change=true).
 author:
   - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
@@ -94,7 +95,9 @@ options:
     type: bool
     default: false
   restart_on_change:
-    description: Restart a running instance when its profiles, config or devices changed.
+    description:
+      - Restart a running instance when a change only takes effect at the next start (see RV(needs_restart)).
+        Keys LXD applies live (C(user.*), C(limits.cpu), C(limits.memory), C(snapshots.*), ...) never restart it.
     type: bool
     default: false
   wait_for_ipv4:
@@ -200,11 +203,16 @@ actions:
   sample: [create, start]
 needs_restart:
   description:
-    - True when profiles, config or devices changed while the instance was running and it was
-      not restarted; some keys (C(security.*), C(raw.*), C(limits.kernel.*)...) only take effect
-      at the next start.
+    - True when the instance was running, changed in a way that only takes effect at the next
+      start, and was not restarted (O(restart_on_change=false)).
   returned: always
   type: bool
+restart_reasons:
+  description: The changes behind RV(needs_restart) (V(profiles), V(config.KEY), V(devices)); empty when none.
+  returned: always
+  type: list
+  elements: str
+  sample: [config.security.nesting]
 old_state:
   description: The instance's status before the task (V(Running), V(Stopped), V(Frozen)), or V(absent).
   returned: always
@@ -223,6 +231,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     looks_like_fingerprint,
     missing_ipv4,
     power_actions,
+    restart_needed_for,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
@@ -242,6 +251,7 @@ class InstanceManager(LxdManager):
         self.devices = device_map("devices", self.params["devices"])
         state = self.params["state"]
         self.needs_restart = False
+        self.restart_reasons = []
 
         current = self.client.find(self._path(name))
         self.old_state = current["status"] if current else "absent"
@@ -326,8 +336,9 @@ class InstanceManager(LxdManager):
         wanted = self._desired(before)
         body = dict((key, value) for key, value in wanted.items() if key != "name")
         self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
-        runtime_changed = any(before[key] != wanted[key] for key in ("profiles", "config", "devices"))
-        self.needs_restart = runtime_changed and current["status"] != "Stopped"
+        if current["status"] != "Stopped":
+            self.restart_reasons = restart_needed_for(before, wanted, current.get("type") or "container")
+            self.needs_restart = bool(self.restart_reasons)
 
     def _rename(self, current, name, new_name, state):
         renamed = self.client.find(self._path(new_name))
@@ -373,8 +384,10 @@ class InstanceManager(LxdManager):
         for action in actions:
             self._act(name, action)
             status = AFTER_ACTION[action]
-        if "restart" in actions or "start" in actions:
+        if "restart" in actions or "start" in actions or status == "Stopped":
+            # The next start applies everything.
             self.needs_restart = False
+            self.restart_reasons = []
         return status
 
     def _act(self, name, action):
@@ -397,7 +410,8 @@ class InstanceManager(LxdManager):
     # -- result ------------------------------------------------------------------------------
 
     def _result(self, name, planned=None):
-        values = dict(old_state=self.old_state, needs_restart=bool(self.needs_restart), addresses={}, addresses_ipv6={})
+        values = dict(old_state=self.old_state, needs_restart=bool(self.needs_restart), restart_reasons=list(self.restart_reasons),
+                      addresses={}, addresses_ipv6={})
         if name is None:
             return self.reconciler.result(instance=None, **values)
         if self.reconciler.check_mode:

@@ -13,6 +13,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     looks_like_fingerprint,
     missing_ipv4,
     power_actions,
+    restart_needed_for,
 )
 
 
@@ -71,3 +72,28 @@ def test_addresses_and_waiting_for_ipv4():
     assert missing_ipv4(STATE) == ["eth1"]
     assert missing_ipv4(STATE, ["eth0"]) == []
     assert missing_ipv4({"network": None}) == ["eth0"]
+
+
+def _view(profiles=("default",), config=None, devices=None):
+    return dict(name="c1", description="", profiles=list(profiles), config=dict(config or {}), devices=dict(devices or {}), ephemeral=False)
+
+
+def test_live_keys_need_no_restart():
+    before = _view(config={"user.role": "web", "limits.cpu": "1", "volatile.eth0.hwaddr": "00:16:3e:00:00:01"})
+    after = _view(config={"limits.cpu": "2", "limits.memory": "1GiB", "snapshots.schedule": "@daily",
+                          "volatile.eth0.hwaddr": "00:16:3e:00:00:02"},
+                  devices={"http": {"type": "proxy"}})
+    assert restart_needed_for(before, after) == []
+
+
+def test_keys_read_at_start_need_a_restart_and_are_named():
+    before = _view(config={"security.nesting": "false", "user.a": "1"})
+    after = _view(config={"security.nesting": "true", "raw.lxc": "lxc.apparmor.profile=unconfined", "user.a": "2"})
+    assert restart_needed_for(before, after) == ["config.raw.lxc", "config.security.nesting"]
+
+
+def test_profile_order_and_vm_devices_need_a_restart():
+    assert restart_needed_for(_view(profiles=["default", "web"]), _view(profiles=["web", "default"])) == ["profiles"]
+    before, after = _view(), _view(devices={"d": {"type": "disk"}}, config={"limits.cpu": "2"})
+    assert restart_needed_for(before, after, "virtual-machine") == ["config.limits.cpu", "devices"]
+    assert restart_needed_for(before, after, "container") == []
