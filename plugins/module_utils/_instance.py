@@ -19,6 +19,8 @@ _POWER = {
     ("stopped", "Running"): ["stop"], ("stopped", "Stopped"): [], ("stopped", "Frozen"): ["unfreeze", "stop"],
     ("frozen", "Running"): ["freeze"], ("frozen", "Stopped"): ["start", "freeze"], ("frozen", "Frozen"): [],
     ("restarted", "Running"): ["restart"], ("restarted", "Stopped"): ["start"], ("restarted", "Frozen"): ["unfreeze", "restart"],
+    # present: the instance exists as declared; its power state is left as it is.
+    ("present", "Running"): [], ("present", "Stopped"): [], ("present", "Frozen"): [],
 }
 # The status each action leaves behind.
 AFTER_ACTION = {"start": "Running", "stop": "Stopped", "restart": "Running", "freeze": "Frozen", "unfreeze": "Running"}

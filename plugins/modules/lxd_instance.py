@@ -84,11 +84,12 @@ options:
     type: bool
   state:
     description:
-      - V(started), V(stopped), V(frozen) or V(absent).
+      - V(started), V(stopped), V(frozen) or V(absent); V(present) makes the instance exist as
+        declared and leaves its power state alone (a new one stays stopped).
       - V(restarted) is an action; it restarts a running instance (starts a stopped one) at every run.
       - Stopping an ephemeral instance makes LXD delete it; RV(instance) is then null.
     type: str
-    choices: [started, stopped, restarted, frozen, absent]
+    choices: [started, stopped, restarted, frozen, present, absent]
     default: started
   force_stop:
     description: Kill the instance instead of a clean shutdown when stopping, restarting or deleting it.
@@ -443,7 +444,7 @@ def main():
             merge_config=dict(type="bool", default=False),
             description=dict(type="str"),
             ephemeral=dict(type="bool"),
-            state=dict(type="str", choices=["started", "stopped", "restarted", "frozen", "absent"], default="started"),
+            state=dict(type="str", choices=["started", "stopped", "restarted", "frozen", "present", "absent"], default="started"),
             force_stop=dict(type="bool", default=False),
             restart_on_change=dict(type="bool", default=False),
             wait_for_ipv4=dict(type="bool", default=False),

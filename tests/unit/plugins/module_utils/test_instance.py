@@ -25,6 +25,8 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     ("frozen", "Stopped", ["start", "freeze"]),
     ("restarted", "Running", ["restart"]),
     ("restarted", "Stopped", ["start"]),
+    ("present", "Running", []),
+    ("present", "Frozen", []),
 ])
 def test_power_actions(wanted, status, actions):
     assert power_actions(wanted, status) == actions
