@@ -30,6 +30,33 @@ class LxdManager:
     def run(self):
         raise NotImplementedError
 
+    def rename(self, kind, path, view, current, name, new_name, find=None):
+        """Rename ``current`` (None: not found under ``name``) to ``new_name``.
+
+        Idempotent: when ``name`` is gone and ``new_name`` exists, the rename counts as done.
+        ``path(name)`` gives the object's API path, ``view(obj)`` what the diff shows.
+        Returns the object (as it is or will be) and the name to go on with.
+        """
+        renamed = (find or self.client.find)(path(new_name))
+        if current is not None and renamed is not None:
+            raise LxdkitError("cannot rename %s %r to %r: a %s named %r exists already" % (kind, name, new_name, kind, new_name))
+        if current is None:
+            return renamed, new_name
+        before = view(current)
+        self.reconciler.step("rename", before, dict(before, name=new_name),
+                             lambda: self.client.send("POST", path(name), {"name": new_name}))
+        return dict(current, name=new_name), new_name
+
+    def delete_unused(self, kind, path, view, current):
+        """Delete ``current`` unless LXD lists users of it (refused with the list, nothing changed)."""
+        if current is None:
+            return
+        users = current.get("used_by") or []
+        if users:
+            raise LxdkitError("%s %s is in use and cannot be deleted; first remove it from: %s" % (kind, current["name"], ", ".join(users)),
+                              used_by=users)
+        self.reconciler.step("delete", view(current), None, lambda: self.client.send("DELETE", path(current["name"])))
+
 
 def run_module(manager_class, argument_spec, **module_kwargs):
     spec = connection_argument_spec()

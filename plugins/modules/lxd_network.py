@@ -153,10 +153,11 @@ class NetworkManager(LxdManager):
             self._refuse_unmanaged(current)
             return self.reconciler.result(network=current, network_state=self._state(name))
         if self.params["state"] == "absent":
-            self._delete(current)
+            self.delete_unused("network", self._path, network_view, current)
             return self.reconciler.result(network=None, network_state=None)
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name)
+            current, name = self.rename("network", self._path, network_view, current, name, new_name,
+                                        find=lambda path: self.client.find(path, params=self._params()))
         check_keys_for_type(current["type"] if current else self.params["type"], self.config)
         if current is None:
             network = self._create(name)
@@ -202,26 +203,6 @@ class NetworkManager(LxdManager):
         if self.reconciler.changed and not self.reconciler.check_mode:
             return self._find(before["name"])
         return dict(current, **wanted)
-
-    def _rename(self, current, name, new_name):
-        renamed = self._find(new_name)
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename network %r to %r: a network named %r exists already" % (name, new_name, new_name))
-        if current is None:
-            return renamed, new_name
-        before = network_view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
-
-    def _delete(self, current):
-        if current is None:
-            return
-        users = current.get("used_by") or []
-        if users:
-            raise LxdkitError("network %s is in use and cannot be deleted; first remove it from: %s" % (current["name"], ", ".join(users)),
-                              used_by=users)
-        self.reconciler.step("delete", network_view(current), None, lambda: self.client.send("DELETE", self._path(current["name"])))
 
 
 def main():

@@ -95,7 +95,6 @@ actions:
   elements: str
 """
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._network import normalize_rules, stored_rules
@@ -121,10 +120,10 @@ class NetworkAclManager(LxdManager):
         self.config = string_map("config", self.params["config"])
         current = self.client.find(self._path(name))
         if self.params["state"] == "absent":
-            self._delete(current)
+            self.delete_unused("network ACL", self._path, acl_view, current)
             return self.reconciler.result(acl=None)
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name)
+            current, name = self.rename("network ACL", self._path, acl_view, current, name, new_name)
         before = acl_view(current)
         base = before or dict(name=name, description="", ingress=[], egress=[], config={})
         wanted = dict(
@@ -146,26 +145,6 @@ class NetworkAclManager(LxdManager):
     @staticmethod
     def _path(name):
         return "network-acls/%s" % name
-
-    def _rename(self, current, name, new_name):
-        renamed = self.client.find(self._path(new_name))
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename network ACL %r to %r: %r exists already" % (name, new_name, new_name))
-        if current is None:
-            return renamed, new_name
-        before = acl_view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
-
-    def _delete(self, current):
-        if current is None:
-            return
-        users = current.get("used_by") or []
-        if users:
-            raise LxdkitError("network ACL %s is in use and cannot be deleted; first detach it from: %s" % (current["name"], ", ".join(users)),
-                              used_by=users)
-        self.reconciler.step("delete", acl_view(current), None, lambda: self.client.send("DELETE", self._path(current["name"])))
 
 
 def main():

@@ -199,11 +199,11 @@ class ProfileManager(LxdManager):
         current = self.client.find(self._path(name))
         old_state = "present" if current else "absent"
         if self.params["state"] == "absent":
-            self._delete(current)
+            self.delete_unused("profile", self._path, profile_view, current)
             return self.reconciler.result(profile=None, old_state=old_state)
 
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name)
+            current, name = self.rename("profile", self._path, profile_view, current, name, new_name)
             old_state = "present" if current else old_state
         if current is None:
             profile = self._create(name, config, devices)
@@ -242,28 +242,6 @@ class ProfileManager(LxdManager):
         body = dict((key, wanted[key]) for key in ("description", "config", "devices"))
         self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
         return self._result_object(before["name"], wanted, used_by=current.get("used_by") or [])
-
-    def _rename(self, current, name, new_name):
-        renamed = self.client.find(self._path(new_name))
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename profile %r to %r: a profile named %r exists already" % (name, new_name, new_name))
-        if current is None:
-            # Renamed by an earlier run (or never existed: then it is created as new_name).
-            return renamed, new_name
-        before = profile_view(current)
-        after = dict(before, name=new_name)
-        self.reconciler.step("rename", before, after, lambda: self.client.send("POST", self._path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
-
-    def _delete(self, current):
-        if current is None:
-            return
-        users = current.get("used_by") or []
-        if users:
-            raise LxdkitError(
-                "profile %r is in use and cannot be deleted; first remove it from: %s" % (current["name"], ", ".join(users)),
-                used_by=users)
-        self.reconciler.step("delete", profile_view(current), None, lambda: self.client.send("DELETE", self._path(current["name"])))
 
     def _result_object(self, name, wanted, used_by):
         if self.reconciler.changed and not self.reconciler.check_mode:
