@@ -30,8 +30,9 @@ options:
     type: str
     required: true
   type:
-    description: Network type, used when creating it (V(bridge), V(macvlan), V(sriov), V(ovn), V(physical)).
+    description: Network type, used when creating it.
     type: str
+    choices: [bridge, macvlan, sriov, ovn, physical]
     default: bridge
   description:
     description: Description. Not managed when not given.
@@ -210,7 +211,7 @@ def main():
         NetworkManager,
         dict(
             name=dict(type="str", required=True),
-            type=dict(type="str", default="bridge"),
+            type=dict(type="str", choices=["bridge", "macvlan", "sriov", "ovn", "physical"], default="bridge"),
             description=dict(type="str"),
             config=dict(type="dict"),
             merge_config=dict(type="bool", default=False),
