@@ -6,6 +6,7 @@ not fit a network type, and ACL rule normalisation."""
 
 from __future__ import annotations
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils._acl_lists import canonical_rule
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 
@@ -90,7 +91,7 @@ def normalize_rules(field, rules):
         values.setdefault("state", "enabled")
         if values["state"] not in RULE_STATES:
             raise LxdkitError("%s.state must be one of %s, got %r" % (where, ", ".join(RULE_STATES), values["state"]))
-        result.append(values)
+        result.append(canonical_rule(values))
     return result
 
 

@@ -30,10 +30,11 @@ options:
     type: str
     required: true
   type:
-    description: Network type, used when creating it.
+    description:
+      - Network type. A new network is a V(bridge) unless this says otherwise; an existing
+        network's type cannot change (delete and recreate it).
     type: str
     choices: [bridge, macvlan, sriov, ovn, physical]
-    default: bridge
   description:
     description: Description. Not managed when not given.
     type: str
@@ -159,7 +160,11 @@ class NetworkManager(LxdManager):
         if new_name and new_name != name:
             current, name = self.rename("network", self._path, network_view, current, name, new_name,
                                         find=lambda path: self.client.find(path, params=self._params()))
-        check_keys_for_type(current["type"] if current else self.params["type"], self.config)
+        wanted_type = self.params["type"]
+        if current is not None and wanted_type and wanted_type != current.get("type"):
+            raise LxdkitError("type: network %s is a %s and LXD cannot change a network's type to %s; delete it and create it anew"
+                              % (name, current.get("type"), wanted_type))
+        check_keys_for_type(current["type"] if current else wanted_type or "bridge", self.config)
         if current is None:
             network = self._create(name)
         else:
@@ -186,7 +191,7 @@ class NetworkManager(LxdManager):
                               "manage it with the host's network configuration" % (current["name"], current.get("type")))
 
     def _create(self, name):
-        wanted = dict(name=name, type=self.params["type"], description=self.params["description"] or "",
+        wanted = dict(name=name, type=self.params["type"] or "bridge", description=self.params["description"] or "",
                       config=network_desired_config({}, self.config, self.params["merge_config"]))
         self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "networks", wanted, target=self.target))
         if self.reconciler.check_mode:
@@ -211,7 +216,7 @@ def main():
         NetworkManager,
         dict(
             name=dict(type="str", required=True),
-            type=dict(type="str", choices=["bridge", "macvlan", "sriov", "ovn", "physical"], default="bridge"),
+            type=dict(type="str", choices=["bridge", "macvlan", "sriov", "ovn", "physical"]),
             description=dict(type="str"),
             config=dict(type="dict"),
             merge_config=dict(type="bool", default=False),

@@ -59,11 +59,13 @@ def test_recorded_state_has_the_address_and_is_up():
     assert [address["address"] for address in state["addresses"] if address["family"] == "inet"] == ["10.99.176.1"]
 
 
-def test_lxd_strips_blanks_in_list_fields_and_canonical_rules_match():
-    sent = normalize_rules("ingress", RECORDED["acl_sent"]["ingress"])
+def test_lxd_strips_blanks_in_list_fields_and_normalised_rules_match():
+    # What the user wrote, with blanks in the lists, against what LXD stored from it.
+    raw = [dict((key, str(value)) for key, value in rule.items()) for rule in RECORDED["acl_sent"]["ingress"]]
     stored = stored_rules(RECORDED["acl"]["ingress"])
-    assert sent != stored
-    assert canonical_rules(sent) == stored
+    assert raw != stored
+    assert normalize_rules("ingress", RECORDED["acl_sent"]["ingress"]) == stored
+    assert canonical_rules(stored) == stored
 
 
 def test_user_rules_with_numbers_match_the_recorded_acl():

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Bad role variables fail in argument validation, naming the variable, before anything changes;
+# a missing image fails clearly and leaves no instance behind.
+set -eu
+prefix="lxdkit-$RANDOM$RANDOM"
+scratch=$(mktemp -d)
+cleanup() {
+  lxc delete --force "$prefix-web" >/dev/null 2>&1 || true
+  lxc profile delete "$prefix-profile" >/dev/null 2>&1 || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+# Runs a play with one role and variables; expects it to fail with a message containing $3.
+expect_failure() {  # role, extra vars (JSON), expected text
+  cat > "$scratch/play.yml" <<YAML
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars: {ansible_python_interpreter: "{{ ansible_playbook_python }}"}
+  roles: [{role: "lxdkit.lxd.$1"}]
+YAML
+  if ansible-playbook -i localhost, "$scratch/play.yml" -e "$2" > "$scratch/out.txt" 2>&1; then
+    echo "FAIL: role $1 with $2 succeeded"; exit 1
+  fi
+  if ! grep -qF -- "$3" "$scratch/out.txt"; then
+    echo "FAIL: role $1 with $2 did not say: $3"; cat "$scratch/out.txt"; exit 1
+  fi
+  echo "ok: $1 refused $2 with: $3"
+}
+
+before=$(lxc list --format csv --columns n; lxc profile list --format csv | cut -d, -f1)
+
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_listen_port\": \"eighty\"}" \
+  "web_server_listen_port"
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_locations\": \"/health\"}" \
+  "web_server_locations"
+expect_failure dns_server '{"dns_server_records": [{"name": "www", "type": "A"}]}' \
+  "missing required arguments: value"
+expect_failure dns_server '{"dns_server_records": [{"name": "www", "type": "BOGUS", "value": "1.2.3.4"}]}' \
+  "dns_server_records"
+expect_failure backup_rotation '{}' \
+  "backup_rotation_instances"
+expect_failure backup_rotation '{"backup_rotation_instances": ["x"], "backup_rotation_compression": "rar"}' \
+  "backup_rotation_compression"
+
+after=$(lxc list --format csv --columns n; lxc profile list --format csv | cut -d, -f1)
+[ "$before" = "$after" ] || { echo "FAIL: argument validation let something change"; exit 1; }
+echo "ok: LXD unchanged by the refused runs"
+
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_image\": \"$prefix-no-such-image\"}" \
+  "is not in the local image store"
+if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: an instance was left behind"; exit 1; fi
+echo "ok: no instance left behind by the missing image"
+echo "roles_bad_input: 7 passed, 0 failed"
