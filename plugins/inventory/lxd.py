@@ -10,7 +10,7 @@ short_description: LXD instances as inventory, through the LXD API
 version_added: 0.1.0
 description:
   - Lists LXD instances of one or more projects, over the local unix socket or HTTPS, and makes
-    them hosts that the M(lxdkit.lxd.lxd) connection reaches without further setup.
+    them hosts that the P(lxdkit.lxd.lxd#connection) connection reaches without further setup.
   - Host variables C(lxd_status), C(lxd_type), C(lxd_project), C(lxd_profiles), C(lxd_location),
     C(lxd_addresses) (IPv4 per NIC), C(lxd_addresses_ipv6), C(lxd_networks), C(lxd_os),
     C(lxd_release) and C(lxd_user) (the C(user.*) config keys, without the prefix).
