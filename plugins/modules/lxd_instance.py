@@ -261,13 +261,22 @@ class InstanceManager(LxdManager):
             return self._result(None)
         if new_name and new_name != name:
             current, name = self._rename(current, name, new_name, state)
-        if current is None:
+        created = current is None
+        if created:
             current = self._create(name)
             status = "Stopped"
         else:
             status = current["status"]
             self._update(current)
-        status = self._power(name, status, state)
+        try:
+            status = self._power(name, status, state)
+        except LxdkitError as exc:
+            if not created or self.reconciler.check_mode:
+                raise
+            # A new instance that cannot start (a proxy port taken, a bad device) is not left
+            # behind half-configured: LXD is put back as it was.
+            self.client.send("DELETE", self._path(name))
+            raise LxdkitError("%s; the instance this task created was deleted again" % exc.msg, **exc.details)
         if status == "Running" and self.params["wait_for_ipv4"] and not self.reconciler.check_mode:
             self._wait_for_ipv4(name)
         return self._result(name, planned=dict(current, status=status))

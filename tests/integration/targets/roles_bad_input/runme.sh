@@ -52,4 +52,23 @@ expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_serv
   "is not in the local image store"
 if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: an instance was left behind"; exit 1; fi
 echo "ok: no instance left behind by the missing image"
-echo "roles_bad_input: 7 passed, 0 failed"
+# A host port already taken: the proxy device cannot listen, the new instance cannot start,
+# and it is removed again instead of being left half-configured.
+python -c '
+import socket, time
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen()
+print(listener.getsockname()[1], flush=True)
+time.sleep(120)
+' > "$scratch/port" &
+holder=$!
+for _ in $(seq 1 50); do [ -s "$scratch/port" ] && break; sleep 0.1; done
+taken=$(cat "$scratch/port")
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_listen_port\": $taken}" \
+  "address already in use"
+kill "$holder"
+grep -qF "the instance this task created was deleted again" "$scratch/out.txt" || { echo "FAIL: no word of the cleanup"; exit 1; }
+if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: the instance that could not start was left behind"; exit 1; fi
+echo "ok: a taken port fails clearly and leaves no instance"
+echo "roles_bad_input: 8 passed, 0 failed"
