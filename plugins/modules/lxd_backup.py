@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.retention
 options:
   instance:
     description:
@@ -92,24 +93,6 @@ options:
         go because its replacement is damaged).
     type: bool
     default: true
-  keep_last:
-    description: With O(state=pruned), keep the newest N backups.
-    type: int
-  keep_hourly:
-    description: With O(state=pruned), keep the newest backup of each of the last N hours that have one.
-    type: int
-  keep_daily:
-    description: With O(state=pruned), keep the newest backup of each of the last N days that have one.
-    type: int
-  keep_weekly:
-    description: With O(state=pruned), keep the newest backup of each of the last N weeks that have one.
-    type: int
-  keep_monthly:
-    description: With O(state=pruned), keep the newest backup of each of the last N months that have one.
-    type: int
-  keep_yearly:
-    description: With O(state=pruned), keep the newest backup of each of the last N years that have one.
-    type: int
   target:
     description: Cluster member the instance runs on (LXD forwards there by itself; for clusters that need it).
     type: str

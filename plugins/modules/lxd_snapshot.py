@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.retention
 options:
   instance:
     description: Name of the instance the snapshots belong to.
@@ -78,24 +79,6 @@ options:
         imported from elsewhere. Names that do not follow it are left alone. Times without a
         zone are UTC.
     type: str
-  keep_last:
-    description: With O(state=pruned), keep the newest N matching snapshots.
-    type: int
-  keep_hourly:
-    description: With O(state=pruned), keep the newest snapshot of each of the last N hours that have one.
-    type: int
-  keep_daily:
-    description: With O(state=pruned), keep the newest snapshot of each of the last N days that have one.
-    type: int
-  keep_weekly:
-    description: With O(state=pruned), keep the newest snapshot of each of the last N ISO weeks that have one.
-    type: int
-  keep_monthly:
-    description: With O(state=pruned), keep the newest snapshot of each of the last N months that have one.
-    type: int
-  keep_yearly:
-    description: With O(state=pruned), keep the newest snapshot of each of the last N years that have one.
-    type: int
   max_parallel:
     description:
       - With O(state=pruned), how many deletions LXD runs at once. LXD deletes asynchronously;

@@ -72,28 +72,25 @@ if [ -z "$(lxc config get core.https_address)" ]; then
   lxc config set core.https_address 127.0.0.1:8443
 fi
 
-busybox_revision=$(sed -n 's/^IMAGE_REVISION=//p' "$HARNESS_DIR/build-busybox-image.sh")
-if lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1 &&
-   ! lxc image get-property "$BUSYBOX_ALIAS" description | grep -qw "$busybox_revision"; then
-  log "image $BUSYBOX_ALIAS is older than revision $busybox_revision: rebuilding"
-  lxc image delete "$BUSYBOX_ALIAS"
-fi
-if ! lxc image info "$BUSYBOX_ALIAS" >/dev/null 2>&1; then
-  log "building and importing image $BUSYBOX_ALIAS"
-  "$HARNESS_DIR/build-busybox-image.sh" "$BUSYBOX_ALIAS"
-fi
+# Builds (or rebuilds, when the builder script's IMAGE_REVISION is newer) a test image.
+ensure_image() {  # alias, builder script
+  local alias=$1 builder=$HARNESS_DIR/$2 revision
+  revision=$(sed -n 's/^IMAGE_REVISION=//p' "$builder")
+  if lxc image info "$alias" >/dev/null 2>&1 &&
+     ! lxc image get-property "$alias" description | grep -qw "$revision"; then
+    log "image $alias is older than revision $revision: rebuilding"
+    lxc image delete "$alias"
+  fi
+  if ! lxc image info "$alias" >/dev/null 2>&1; then
+    log "building and importing image $alias"
+    "$builder" "$alias"
+  fi
+}
 
-# The Debian image (systemd, python3, nginx, bind9) for the connection plugin and role tests.
+ensure_image "$BUSYBOX_ALIAS" build-busybox-image.sh
+# The Debian image (systemd, python3, nginx, bind9) for the connection plugin and role tests;
+# debootstrap takes about a minute the first time, the packed image is cached after that.
 DEBIAN_ALIAS=${LXDKIT_TEST_DEBIAN_IMAGE:-lxdkit-debian}
-debian_revision=$(sed -n 's/^IMAGE_REVISION=//p' "$HARNESS_DIR/build-debian-image.sh")
-if lxc image info "$DEBIAN_ALIAS" >/dev/null 2>&1 &&
-   ! lxc image get-property "$DEBIAN_ALIAS" description | grep -qw "$debian_revision"; then
-  log "image $DEBIAN_ALIAS is older than revision $debian_revision: rebuilding"
-  lxc image delete "$DEBIAN_ALIAS"
-fi
-if ! lxc image info "$DEBIAN_ALIAS" >/dev/null 2>&1; then
-  log "building and importing image $DEBIAN_ALIAS (debootstrap, about a minute)"
-  "$HARNESS_DIR/build-debian-image.sh" "$DEBIAN_ALIAS"
-fi
+ensure_image "$DEBIAN_ALIAS" build-debian-image.sh
 
 log "ready: $(lxd --version), pool default, bridge $BRIDGE, images $BUSYBOX_ALIAS and $DEBIAN_ALIAS"
