@@ -18,4 +18,19 @@ INI
 ansible-playbook -i "$scratch/inventory.ini" setup.yml -e "container=$prefix-c"
 ANSIBLE_PIPELINING=1 ansible-playbook -i "$scratch/inventory.ini" tasks.yml -e "scratch=$scratch pipelining=true"
 ANSIBLE_PIPELINING=0 ansible-playbook -i "$scratch/inventory.ini" tasks.yml -e "scratch=$scratch pipelining=false"
+
+# The same connection over HTTPS with a client certificate and the server's certificate pinned.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes -days 2 \
+  -keyout "$scratch/client.key" -out "$scratch/client.crt" -subj "/CN=$prefix" 2>/dev/null
+lxc config trust add "$scratch/client.crt" --name "$prefix"
+fingerprint=$(openssl x509 -in "$scratch/client.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
+cat > "$scratch/https.ini" <<INI
+[containers]
+$prefix-c ansible_connection=lxdkit.lxd.lxd ansible_python_interpreter=/usr/bin/python3 ansible_lxd_url=https://127.0.0.1:8443 ansible_lxd_client_cert=$scratch/client.crt ansible_lxd_client_key=$scratch/client.key ansible_lxd_server_cert=/var/lib/lxd/server.crt
+INI
+https_status=0
+ANSIBLE_PIPELINING=1 ansible-playbook -i "$scratch/https.ini" https.yml -e "scratch=$scratch" || https_status=$?
+lxc config trust remove "${fingerprint:0:12}"
+[ "$https_status" -eq 0 ]
+
 ansible-playbook -i "$scratch/inventory.ini" stopped.yml -e "container=$prefix-c"
