@@ -51,11 +51,13 @@ def own_leftovers(directory, names=None, alive=_alive):
     return leftovers
 
 
-def sha256_file(path):
+def sha256_file(*paths):
+    """SHA-256 of the files' contents, one after the other, read in chunks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            digest.update(chunk)
+    for path in paths:
+        with open(path, "rb") as stream:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -6,27 +6,20 @@ download through the client layer."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tarfile
-import tempfile
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import CHUNK, sha256_file, write_atomically
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
-CHUNK = 1024 * 1024
 
 _ALREADY_EXISTS = re.compile(r"^The image already exists: ([0-9a-f]{64})$")
 
 
 def fingerprint_of(*paths):
     """LXD's fingerprint: sha256 of the unified tarball, or of metadata then rootfs for split images."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as stream:
-            for chunk in iter(lambda: stream.read(CHUNK), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_file(*paths)
 
 
 def identical_image(lxd_error):
@@ -82,18 +75,7 @@ def download_image(client, fingerprint, dest):
     if content_type.startswith("multipart/"):
         raise LxdkitError("image %s is a split image (metadata and rootfs); export it with 'lxc image export', "
                           "this module exports unified images" % fingerprint[:12])
-    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".lxdkit-tmp", dir=directory)
     try:
-        with os.fdopen(handle, "wb") as out:
-            for chunk in response.iter_content(CHUNK):
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, dest)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+        write_atomically(dest, response.iter_content(CHUNK))
     finally:
         response.close()
