@@ -11,7 +11,7 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo venv lxd test-tools collection ecosystem oldest molecule sanity lint units integration changelog-lint clean
+.PHONY: test demo venv lxd test-tools collection ecosystem docs oldest molecule sanity lint units integration changelog-lint clean
 
 test: sanity lint units integration molecule changelog-lint ecosystem oldest
 
@@ -85,7 +85,28 @@ ecosystem: $(ECO_VENV)/.installed collection
 	cd $(COLLECTIONS)/dist && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/ecosystem/galaxy-importer.cfg PATH=$(CURDIR)/$(ECO_VENV)/bin:$$PATH \
 	  $(CURDIR)/$(ECO_VENV)/bin/python -m galaxy_importer.main lxdkit-lxd-*.tar.gz
 	cd $(COLLECTION) && $(CURDIR)/$(ECO_VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(call render_docs,$$tmp) \
+	  && { diff -r $(DOCS_DIR) "$$tmp" && $(call docs_indexed,$$tmp); } \
+	  || { echo "$(DOCS_DIR)/ or docs/README.md is out of date with the collection's docs: run make docs" >&2; exit 1; }
 	$(ECO_VENV)/bin/ansible-builder create -f execution-environment.yml --context $(COLLECTIONS)/ee
+
+# One page per module, plugin and role in docs/plugins/, rendered by antsibull-docs from the
+# collection's DOCUMENTATION/EXAMPLES/RETURN and meta/argument_specs.yml. Simplified RST (GitHub
+# renders it; antsibull-docs has no Markdown output), without the antsibull-docs version, so the
+# pages change only with the docs (and the collection version). `make ecosystem` checks them.
+DOCS_DIR := docs/plugins
+# $(1): an empty directory of ours (antsibull-docs wants mode 700).
+render_docs = PATH=$(CURDIR)/$(ECO_VENV)/bin:$$PATH $(CURDIR)/$(ECO_VENV)/bin/antsibull-docs collection \
+	  --use-current --squash-hierarchy --output-format simplified-rst --no-add-antsibull-docs-version \
+	  --fail-on-error --dest-dir $(1) lxdkit.lxd >/dev/null
+# docs/README.md links every page in $(1).
+docs_indexed = for page in $(1)/*.rst; do grep -qF "(plugins/$${page\#\#*/})" docs/README.md \
+	  || { echo "docs/README.md has no link to plugins/$${page\#\#*/}" >&2; exit 1; }; done
+
+docs: $(ECO_VENV)/.installed collection
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(call render_docs,$$tmp) \
+	  && rm -rf $(DOCS_DIR) && mkdir -p $(DOCS_DIR) && cp "$$tmp"/*.rst $(DOCS_DIR)/ \
+	  && $(call docs_indexed,$$tmp)
 
 # The recipes on this machine's LXD: web server, DNS server, backups. A second run changes nothing.
 demo: venv collection lxd
