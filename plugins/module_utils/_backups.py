@@ -12,15 +12,21 @@ import fnmatch
 import hashlib
 import os
 import re
+import socket
 import tempfile
+import uuid
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import file_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import plan_retention, time_from_name
 
 CHUNK = 1024 * 1024
 TEMP_SUFFIX = ".lxdkit-tmp"
 SIDECAR_SUFFIX = ".sha256"
 SERVER_BACKUP_PREFIX = "lxdkit-"
+LOCK_NAME = ".lxdkit.lock"
+_SERVER_BACKUP_NAME = re.compile(
+    "^" + re.escape(SERVER_BACKUP_PREFIX) + r"\d{14}-h(?P<host>[0-9a-f]{8})-p(?P<pid>\d+)-[0-9a-f]+$")
 _TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
 
 
@@ -29,6 +35,25 @@ def temp_path_for(dest):
     directory, base = os.path.split(os.path.abspath(dest))
     handle, path = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=TEMP_SUFFIX, dir=directory)
     return handle, path
+
+
+def _host_tag():
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def server_backup_name(stamp):
+    """A name for the server-side backup that says which machine and process made it, so a
+    later run on the same machine can delete it as soon as that process is gone."""
+    return "%s%s-h%s-p%d-%s" % (SERVER_BACKUP_PREFIX, stamp.strftime("%Y%m%d%H%M%S"), _host_tag(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def abandoned_server_backup(name, alive=None):
+    """True for a server-side backup this module made on this machine in a process that has
+    ended (killed mid-download, or LXD went away before it could be deleted)."""
+    match = _SERVER_BACKUP_NAME.match(name)
+    if not match or match.group("host") != _host_tag():
+        return False
+    return not (alive or _alive)(int(match.group("pid")))
 
 
 def _alive(pid):
@@ -73,10 +98,9 @@ def read_sidecar(path):
     return fields[0]
 
 
-def write_atomically(dest, chunks, mode=0o600):
-    """Write ``chunks`` to ``dest`` through a temp file in the same directory: fsync, rename,
-    fsync the directory. Returns ``(size, sha256)``. On any failure nothing is left at ``dest``
-    (an earlier file there stays as it was) and the temp file is removed."""
+def write_temp(dest, chunks, mode=0o600):
+    """Write ``chunks`` to a fsynced temp file beside ``dest``; returns ``(temp path, size,
+    sha256)``. On any failure the temp file is removed."""
     handle, temp = temp_path_for(dest)
     digest, size = hashlib.sha256(), 0
     try:
@@ -88,13 +112,41 @@ def write_atomically(dest, chunks, mode=0o600):
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temp, mode)
+    except BaseException:
+        _discard(temp)
+        raise
+    return temp, size, digest.hexdigest()
+
+
+def commit(temp, dest):
+    """Rename a finished temp file into place and make the rename durable."""
+    try:
         os.replace(temp, dest)
     except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        _discard(temp)
         raise
     _fsync_directory(os.path.dirname(os.path.abspath(dest)))
-    return size, digest.hexdigest()
+
+
+def _discard(temp):
+    if os.path.exists(temp):
+        os.unlink(temp)
+
+
+def write_atomically(dest, chunks, mode=0o600):
+    """Write ``chunks`` to ``dest`` through a temp file in the same directory: fsync, rename,
+    fsync the directory. Returns ``(size, sha256)``. On any failure nothing is left at ``dest``
+    (an earlier file there stays as it was) and the temp file is removed."""
+    temp, size, checksum = write_temp(dest, chunks, mode)
+    commit(temp, dest)
+    return size, checksum
+
+
+def directory_lock(directory):
+    """Hold an exclusive lock on a backup directory. Runs that publish a backup with its
+    sidecar, or prune, take it so that another run never sees a backup beside the previous
+    file's sidecar, nor deletes what the other is about to keep."""
+    return file_lock(os.path.join(directory, LOCK_NAME))
 
 
 def write_sidecar(dest, checksum):
@@ -112,11 +164,11 @@ def _fsync_directory(directory):
 
 def plan_file_prune(entries, policy, match, name_time_format=None):
     """``entries``: ``(file name, mtime as aware datetime)``. Only names matching ``match`` take
-    part (sidecars and temp files never do); the time comes from the name with
+    part (sidecars, temp files and the lock file never do); the time comes from the name with
     ``name_time_format``, else from the mtime. Returns ``(delete, keep, untouched)`` names."""
     timed, untouched = [], []
     for name, mtime in entries:
-        if name.endswith(SIDECAR_SUFFIX) or name.endswith(TEMP_SUFFIX) or not fnmatch.fnmatchcase(name, match):
+        if name == LOCK_NAME or name.endswith(SIDECAR_SUFFIX) or name.endswith(TEMP_SUFFIX) or not fnmatch.fnmatchcase(name, match):
             untouched.append(name)
             continue
         when = time_from_name(name, name_time_format) if name_time_format else mtime

@@ -16,7 +16,7 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
 
 try:
     import pylxd
@@ -237,7 +237,26 @@ class LxdClient:
         except requests.exceptions.Timeout:
             raise self.timeout_error("%s %s" % (method, path))
         except requests.exceptions.ConnectionError as exc:
-            raise LxdkitError("lost the connection to LXD at %s during %s %s: %s" % (self.where, method, path, exc))
+            raise LxdkitError("lost the connection to LXD at %s during %s %s (did the daemon stop?): %s" % (self.where, method, path, exc))
+
+    def download(self, path, chunk_size, response=None):
+        """Yield the body of GET ``path`` in chunks (memory flat whatever the size). A broken
+        connection, or a body shorter than its Content-Length, raises LxdkitError, so that a
+        caller writing a file never takes a cut-off download for a whole one."""
+        response = response if response is not None else self.request("GET", path, stream=True)
+        # With a Content-Encoding, requests counts decoded bytes: the length cannot be compared.
+        expected = None if response.headers.get("Content-Encoding") else response.headers.get("Content-Length")
+        received = 0
+        try:
+            for chunk in response.iter_content(chunk_size):
+                received += len(chunk)
+                yield chunk
+        except requests.exceptions.RequestException as exc:
+            raise LxdkitError("lost the connection to LXD at %s after %d bytes of %s: %s" % (self.where, received, path, exc))
+        finally:
+            response.close()
+        if expected is not None and expected.isdigit() and int(expected) != received:
+            raise LxdkitError("the download of %s from LXD at %s ended after %d of %s bytes" % (path, self.where, received, expected))
 
     def get(self, path, params=None):
         """GET and return the metadata; a missing object raises ``LxdkitNotFound``."""
@@ -273,6 +292,21 @@ class LxdClient:
             return operation
         return self.wait(operation, "%s %s" % (method, path))
 
+    def send_when_free(self, method, path, body=None, done=None, attempts=BUSY_ATTEMPTS, **kwargs):
+        """send(), tried again after a pause while LXD refuses because another operation holds
+        the instance (two runs working on one instance at once). ``done()`` says whether the
+        goal has been reached meanwhile (by the other run); then the refusal is no failure."""
+        for attempt in range(attempts):
+            try:
+                return self.send(method, path, body, **kwargs)
+            except LxdkitError as exc:
+                if done is not None and done():
+                    return None
+                if attempt + 1 == attempts or not is_busy_refusal(exc):
+                    raise
+            time.sleep(0.25 * (attempt + 1))
+        return None
+
     def start(self, method, path, body=None, params=None, target=None):
         """Start an asynchronous call and return its operation (None if LXD answered at once)."""
         return self.send(method, path, body=body, params=params, target=target, wait=False)
@@ -290,6 +324,8 @@ class LxdClient:
                 raise self.api_error("GET", "operations/%s/wait" % op_id, exc)
             except requests.exceptions.Timeout:
                 raise self.timeout_error("while waiting for %s" % what)
+            except requests.exceptions.ConnectionError as exc:
+                raise LxdkitError("lost the connection to LXD at %s while waiting for %s (did the daemon stop?): %s" % (self.where, what, exc))
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
                 text = data.get("err") or data.get("status")

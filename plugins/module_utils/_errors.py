@@ -21,3 +21,20 @@ class LxdkitError(Exception):
 
 class LxdkitNotFound(LxdkitError):
     """The object asked for does not exist on the LXD server."""
+
+
+# LXD's refusals while another operation holds the same instance (two runs working on one
+# instance at once); they pass once that operation is done.
+BUSY_REFUSALS = (
+    "instance is busy",
+    "matching non-reusable operation",
+    "expected but not in storage",
+    "snapshot record count doesn't match",
+)
+BUSY_ATTEMPTS = 6
+
+
+def is_busy_refusal(error):
+    """True when an LxdkitError is one of LXD's passing refusals, worth trying again."""
+    text = (error.details.get("lxd_error") or error.msg or "").lower()
+    return any(refusal in text for refusal in BUSY_REFUSALS)

@@ -73,9 +73,7 @@ def download_image(client, fingerprint, dest):
     response = client.request("GET", "images/%s/export" % fingerprint, stream=True)
     content_type = response.headers.get("Content-Type", "")
     if content_type.startswith("multipart/"):
+        response.close()
         raise LxdkitError("image %s is a split image (metadata and rootfs); export it with 'lxc image export', "
                           "this module exports unified images" % fingerprint[:12])
-    try:
-        write_atomically(dest, response.iter_content(CHUNK))
-    finally:
-        response.close()
+    write_atomically(dest, client.download("images/%s/export" % fingerprint, CHUNK, response=response))

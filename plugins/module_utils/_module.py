@@ -6,6 +6,8 @@ and turning ``LxdkitError`` into ``fail_json`` (never a traceback)."""
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import (
@@ -15,6 +17,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._client import (
     connection_argument_spec,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import Reconciler
 
 
@@ -29,6 +32,14 @@ class LxdManager:
 
     def run(self):
         raise NotImplementedError
+
+    def instance_turn(self, instance):
+        """Wait for this machine's other runs on ``instance`` (see ``instance_lock``); check
+        mode, which changes nothing, does not wait."""
+        if self.reconciler.check_mode:
+            return contextlib.nullcontext()
+        self.client.server  # connect first: the lock is keyed by the resolved endpoint (where)
+        return instance_lock(self.client.where, self.client.project, instance)
 
     def rename(self, kind, path, view, current, name, new_name, find=None):
         """Rename ``current`` (None: not found under ``name``) to ``new_name``.

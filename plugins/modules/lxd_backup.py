@@ -19,7 +19,11 @@ description:
   - O(state=pruned) deletes old backup files in a directory by grandfather-father-son
     retention (the rules of M(lxdkit.lxd.lxd_snapshot)), with their sidecars.
   - Each run first removes what an interrupted earlier run of this module left behind, its
-    temporary files next to O(dest) and its backups on the server older than an hour.
+    temporary files next to O(dest) and its backups on the server, at once when the run that
+    made them was on this machine and has ended, else when they are older than an hour.
+  - Runs on one machine that export to, or prune, the same directory at the same time take
+    turns through a lock file (C(.lxdkit.lock)) in it, so two rotations of one instance at
+    once lose no backup and never leave a backup beside another backup's sidecar.
 author:
   - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
@@ -145,6 +149,13 @@ backup_name:
   description: Name of the backup LXD built on the server (deleted after the download).
   returned: when state is exported and a backup was made
   type: str
+written_by_other_run:
+  description:
+    - True when another run wrote O(dest) while this one was downloading (two rotations at
+      once); that run's whole backup stays and this run's copy is dropped, as without O(force)
+      an existing O(dest) is never rewritten.
+  returned: when state is exported and another run wrote dest first
+  type: bool
 instance:
   description: With O(state=imported), the instance created (null in check mode).
   returned: when state is imported
@@ -171,24 +182,29 @@ actions:
   elements: str
 """
 
+import contextlib
 import datetime
 import os
 import time
-import uuid
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
     CHUNK,
+    LOCK_NAME,
     SERVER_BACKUP_PREFIX,
     SIDECAR_SUFFIX,
+    abandoned_server_backup,
+    commit,
+    directory_lock,
     file_entries,
     own_leftovers,
     plan_file_prune,
     read_sidecar,
+    server_backup_name,
     sha256_file,
-    write_atomically,
     write_sidecar,
+    write_temp,
 )
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, parse_lxd_time, retention_argument_spec
@@ -222,7 +238,7 @@ class BackupManager(LxdManager):
             if not self.params["create_dir"]:
                 raise LxdkitError("the directory of dest (%s) does not exist; create it or set create_dir=true" % directory)
             if not self.reconciler.check_mode:
-                os.makedirs(directory, mode=0o700)
+                os.makedirs(directory, mode=0o700, exist_ok=True)  # another run may make it meanwhile
         elif not os.access(directory, os.W_OK):
             raise LxdkitError("the directory of dest (%s) is not writable" % directory)
         if self.client.find("instances/%s" % instance) is None:
@@ -237,30 +253,81 @@ class BackupManager(LxdManager):
         return self.reconciler.result(path=dest, duration=round(time.monotonic() - started, 3), cleaned=self.cleaned, **outcome)
 
     def _export(self, instance, dest):
-        backup_name = "%s%s-%s" % (SERVER_BACKUP_PREFIX, now().strftime("%Y%m%d%H%M%S"), uuid.uuid4().hex[:8])
-        body = dict(name=backup_name, instance_only=self.params["instance_only"], optimized_storage=self.params["optimized_storage"],
-                    compression_algorithm=self.params["compression"], expires_at=to_lxd_time(now() + SERVER_BACKUP_LIFETIME))
-        backups = "instances/%s/backups" % instance
-        self.client.send("POST", backups, body, target=self.params["target"])
+        with self.instance_turn(instance):
+            backup_path = self._create_server_backup(instance)
         try:
-            response = self.client.request("GET", "%s/%s/export" % (backups, backup_name), stream=True)
+            outcome = self._download(backup_path, dest)
+        except LxdkitError as exc:
+            exc.msg += self._drop_server_backup(backup_path)
+            raise
+        except BaseException:
+            self._drop_server_backup(backup_path)
+            raise
+        # The file is whole and in place: a server-side backup LXD would not delete now (the
+        # daemon stopping, say) is only worth a warning; the next run or expires_at removes it.
+        note = self._drop_server_backup(backup_path)
+        if note:
+            self.module.warn("backup written to %s%s" % (dest, note))
+        return dict(outcome, backup_name=backup_path.rsplit("/", 1)[-1])
+
+    def _create_server_backup(self, instance):
+        """Have LXD build the backup; returns its API path. While another run takes or deletes
+        snapshots of the instance LXD may refuse for a moment: try again under a new name."""
+        # LXD puts the instance's backup.yaml into the backup as it is on disk, and concurrent
+        # operations (a config update beside a snapshot) can leave it missing snapshots, which
+        # makes the backup fail to start after an import. An empty PATCH has LXD write it anew.
+        self.client.send_when_free("PATCH", "instances/%s" % instance, {})
+        attempt = 1
+        while True:
+            name = server_backup_name(now())
+            body = dict(name=name, instance_only=self.params["instance_only"], optimized_storage=self.params["optimized_storage"],
+                        compression_algorithm=self.params["compression"], expires_at=to_lxd_time(now() + SERVER_BACKUP_LIFETIME))
             try:
-                size, checksum = write_atomically(dest, response.iter_content(CHUNK))
-            except OSError as exc:
-                raise LxdkitError("writing the backup to %s failed: %s; nothing was left at dest" % (dest, exc.strerror or exc))
-            finally:
-                response.close()
+                self.client.send("POST", "instances/%s/backups" % instance, body, target=self.params["target"])
+                return "instances/%s/backups/%s" % (instance, name)
+            except LxdkitError as exc:
+                self._drop_server_backup("instances/%s/backups/%s" % (instance, name))
+                if attempt == BUSY_ATTEMPTS or not is_busy_refusal(exc):
+                    raise
+            time.sleep(0.25 * attempt)
+            attempt += 1
+
+    def _download(self, backup_path, dest):
+        try:
+            temp, size, checksum = write_temp(dest, self.client.download(backup_path + "/export", CHUNK))
+        except OSError as exc:
+            raise LxdkitError("writing the backup to %s failed: %s; nothing was left at dest" % (dest, exc.strerror or exc))
+        except LxdkitError as exc:
+            exc.msg += "; nothing was left at dest %s" % dest
+            raise
+        with directory_lock(os.path.dirname(os.path.abspath(dest))):
+            if os.path.exists(dest) and not self.params["force"]:
+                # Another run wrote this dest while we downloaded: keep its backup, drop ours.
+                os.unlink(temp)
+                return dict(size=os.path.getsize(dest), sha256=read_sidecar(dest), written_by_other_run=True)
+            commit(temp, dest)
             write_sidecar(dest, checksum)
-        finally:
-            self.client.send("DELETE", "%s/%s" % (backups, backup_name))
-        return dict(size=size, sha256=checksum, backup_name=backup_name)
+        return dict(size=size, sha256=checksum)
+
+    def _drop_server_backup(self, backup_path):
+        """Delete a server-side backup. A failed delete returns a note instead of raising: after
+        a failure it must not hide the cause, after a success it must not fail a task whose
+        file is whole; the next run on this machine, or LXD at expires_at, removes the backup."""
+        try:
+            self.client.send("DELETE", backup_path)
+        except LxdkitNotFound:
+            pass
+        except LxdkitError as exc:
+            return "; the server-side backup %s is left for the next run to delete (%s)" % (backup_path.rsplit("/", 1)[-1], exc.msg)
+        return ""
 
     def _clean_leftovers(self, instance, directory):
         leftovers = own_leftovers(directory)
         stale = []
         for backup in self.client.get("instances/%s/backups" % instance, params={"recursion": "1"}) or []:
             created = parse_lxd_time(backup.get("created_at"))
-            if backup["name"].startswith(SERVER_BACKUP_PREFIX) and created and (now() - created).total_seconds() > STALE_SECONDS:
+            old = created is not None and (now() - created).total_seconds() > STALE_SECONDS
+            if backup["name"].startswith(SERVER_BACKUP_PREFIX) and (old or abandoned_server_backup(backup["name"])):
                 stale.append(backup["name"])
         if self.reconciler.check_mode:
             return
@@ -268,8 +335,11 @@ class BackupManager(LxdManager):
             os.unlink(path)
             self.cleaned.append(path)
         for name in stale:
-            self.client.send("DELETE", "instances/%s/backups/%s" % (instance, name))
-            self.cleaned.append("%s/%s (server backup)" % (instance, name))
+            note = self._drop_server_backup("instances/%s/backups/%s" % (instance, name))
+            if note:
+                self.module.warn("cleaning up" + note)
+            else:
+                self.cleaned.append("%s/%s (server backup)" % (instance, name))
 
     # -- import ------------------------------------------------------------------------------
 
@@ -326,24 +396,35 @@ class BackupManager(LxdManager):
             raise LxdkitError("state=pruned needs path, an existing directory of backup files (got %r)" % directory)
         policy = dict((option, self.params[option]) for option in KEEP_OPTIONS)
         check_policy(policy)
-        delete, keep, untouched = plan_file_prune(file_entries(directory), policy, self.params["match"], self.params["name_time_format"])
+        with self._locked(directory):
+            return self._prune_locked(directory, policy)
+
+    def _prune_locked(self, directory, policy):
+        entries = file_entries(directory)
+        delete, keep, untouched = plan_file_prune(entries, policy, self.params["match"], self.params["name_time_format"])
         if delete and self.params["verify_kept"]:
             damaged = [entry["name"] for entry in keep if _damaged(os.path.join(directory, entry["name"]))]
             if damaged:
                 raise LxdkitError("kept backup(s) %s fail their checksum: nothing was deleted, so that the older good backups stay"
                                   % ", ".join(damaged), damaged=damaged)
-        before = dict(files=sorted(name for name, _mtime in file_entries(directory)))
+        before = dict(files=sorted(name for name, _mtime in entries if name != LOCK_NAME))
         doomed = set(delete) | set(name + SIDECAR_SUFFIX for name in delete)
         after = dict(files=[name for name in before["files"] if name not in doomed])
         self.reconciler.step("prune", before, after, lambda: self._delete_files(directory, delete))
         return self.reconciler.result(deleted=delete, kept=keep, untouched=untouched, cleaned=self.cleaned)
 
+    def _locked(self, directory):
+        """The directory lock, except in check mode, which must not even create the lock file."""
+        return contextlib.nullcontext() if self.reconciler.check_mode else directory_lock(directory)
+
     @staticmethod
     def _delete_files(directory, names):
         for name in names:
             for path in (os.path.join(directory, name), os.path.join(directory, name + SIDECAR_SUFFIX)):
-                if os.path.exists(path):
+                try:
                     os.unlink(path)
+                except FileNotFoundError:  # another run, or a person, removed it first
+                    pass
 
 
 def _damaged(path):

@@ -253,7 +253,10 @@ class InstanceManager(LxdManager):
         state = self.params["state"]
         self.needs_restart = False
         self.restart_reasons = []
+        with self.instance_turn(name):
+            return self._converge(name, new_name, state)
 
+    def _converge(self, name, new_name, state):
         current = self.client.find(self._path(name))
         self.old_state = current["status"] if current else "absent"
         if state == "absent":
@@ -345,10 +348,19 @@ class InstanceManager(LxdManager):
         before = instance_view(current)
         wanted = self._desired(before)
         body = dict((key, value) for key, value in wanted.items() if key != "name")
-        self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
+        self.reconciler.step("update", before, wanted, lambda: self._put(before["name"], body))
         if current["status"] != "Stopped":
             self.restart_reasons = restart_needed_for(before, wanted, current.get("type") or "container")
             self.needs_restart = bool(self.restart_reasons)
+
+    def _put(self, name, body):
+        # Two runs updating one instance at once: LXD refuses the second update operation
+        # while the first runs; done when that run left nothing to change.
+        self.client.send_when_free("PUT", self._path(name), body, done=lambda: self._settled(name))
+
+    def _settled(self, name):
+        now_view = instance_view(self.client.get(self._path(name)))
+        return self._desired(now_view) == now_view
 
     def _rename(self, current, name, new_name, state):
         renamed = self.client.find(self._path(new_name))

@@ -94,6 +94,9 @@ options:
 notes:
   - Pruning never deletes a snapshot whose name does not match, and always keeps the newest
     matching one. The union of the O(keep_last) and O(keep_hourly) ... O(keep_yearly) rules is kept.
+  - Runs on one machine that work on the same instance (this module, M(lxdkit.lxd.lxd_instance),
+    M(lxdkit.lxd.lxd_backup)) take turns through a lock file in C(/tmp/lxdkit-locks-UID); LXD 5.0
+    mishandles snapshots of one instance taken, deleted and exported at the same moment.
 seealso:
   - module: lxdkit.lxd.lxd_snapshot_info
   - module: lxdkit.lxd.lxd_profile
@@ -215,13 +218,17 @@ untouched:
 """
 
 import collections
+import time
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, parse_lxd_time, retention_argument_spec
 from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import check_match, glob_for_pattern, plan_prune, snapshot_view
 from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, parse_duration, parse_timestamp, to_lxd_time
+
+# Rounds of one-at-a-time deletion after the concurrent pass (LXD's backup.yaml race).
+SETTLE_ATTEMPTS = 5
 
 
 class SnapshotManager(LxdManager):
@@ -232,13 +239,14 @@ class SnapshotManager(LxdManager):
         check_object_name("name", self.params["name"])
         check_object_name("new_name", self.params["new_name"])
         state = self.params["state"]
-        if state == "pruned":
-            return self._prune()
-        if not self.params["name"]:
+        if state != "pruned" and not self.params["name"]:
             raise LxdkitError("name is required when state is %s" % state)
-        self.expiry = self._wanted_expiry_rule()
-        self.instance = self._instance()
-        return getattr(self, "_" + state)()
+        with self.instance_turn(self.instance_name):
+            if state == "pruned":
+                return self._prune()
+            self.expiry = self._wanted_expiry_rule()
+            self.instance = self._instance()
+            return getattr(self, "_" + state)()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -298,8 +306,12 @@ class SnapshotManager(LxdManager):
             body["expires_at"] = expires_at
         after = dict(name=name, created_at=None, expires_at=expires_at, last_used_at=None,
                      stateful=self.params["stateful"], size=None)
-        self.reconciler.step("create", None, after, lambda: self.client.send("POST", self._path(), body))
+        self.reconciler.step("create", None, after, lambda: self._post_snapshot(name, body))
         return self.reconciler.result(snapshot=self._final(name, after))
+
+    def _post_snapshot(self, name, body):
+        # Two runs taking the same snapshot at once: the other one made it, which is the goal.
+        self.client.send_when_free("POST", self._path(), body, done=lambda: self.client.find(self._path(name)) is not None)
 
     def _rename(self, current, name, new_name):
         renamed = self.client.find(self._path(new_name))
@@ -355,37 +367,56 @@ class SnapshotManager(LxdManager):
 
         LXD before 5.14 races when it rewrites the instance's backup.yaml during concurrent
         deletions of one instance's snapshots (canonical/lxd#11538): some operations fail with
-        "snapshot record count doesn't match" although the snapshot is gone. Failed deletions
-        are therefore checked against a fresh listing and retried one at a time, and the last
-        deletion runs alone so that LXD writes backup.yaml from the final, consistent state.
+        "snapshot record count doesn't match" although the snapshot is gone. Whatever is still
+        listed afterwards is deleted one at a time, the last name always alone and last, so
+        that LXD writes backup.yaml from the final, consistent state. Another run pruning the
+        same instance at the same time makes the same races, and deletes some names first:
+        those are simply gone.
         """
         if not names:
             return
-        concurrent, last = names[:-1], names[-1]
-        running, failed = collections.deque(), []
+        running = collections.deque()
         try:
-            for name in concurrent:
+            for name in names[:-1]:
                 if len(running) >= self.params["max_parallel"]:
-                    failed.extend(self._finish(running.popleft()))
-                running.append((name, self.client.start("DELETE", self._path(name))))
+                    self._finish(running.popleft())
+                try:
+                    running.append((name, self.client.start("DELETE", self._path(name))))
+                except LxdkitNotFound:
+                    pass  # another run deleted it first
         finally:
             while running:
-                failed.extend(self._finish(running.popleft()))
-        if failed:
+                self._finish(running.popleft())
+        self._settle(names)
+
+    def _settle(self, names):
+        """Delete, one at a time, those of ``names`` LXD still lists; retry the backup.yaml race."""
+        error = None
+        for attempt in range(SETTLE_ATTEMPTS):
             existing = set(self._snapshot_names())
-            for name in failed:
-                if name in existing:
+            left = [name for name in names if name in existing]
+            if not left:
+                return
+            if attempt:
+                time.sleep(0.2 * attempt)
+            error = None
+            for name in left:
+                try:
                     self.client.send("DELETE", self._path(name))
-        self.client.send("DELETE", self._path(last))
+                except LxdkitNotFound:
+                    pass
+                except LxdkitError as exc:
+                    error = exc
+        if error is not None or set(self._snapshot_names()) & set(names):
+            raise error or LxdkitError("snapshots of %s are still listed after %d attempts to delete them" % (self.instance_name, SETTLE_ATTEMPTS))
 
     def _finish(self, started):
-        """Wait for one started deletion; return [name] when LXD reported a failure."""
+        """Wait for one started deletion; a failure is left for the settling pass."""
         name, operation = started
         try:
             self.client.wait(operation, "deleting snapshot %s/%s" % (self.instance_name, name))
         except LxdkitError:
-            return [name]
-        return []
+            pass
 
     def _snapshot_names(self):
         return [url.rsplit("/", 1)[-1] for url in self.client.get(self._path()) or []]

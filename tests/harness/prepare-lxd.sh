@@ -30,7 +30,8 @@ fi
 
 if ! lxc query /1.0 >/dev/null 2>&1; then
   log "starting the LXD daemon (log: $LXD_LOG)"
-  setsid lxd --group root --logfile "$LXD_LOG" >/dev/null 2>&1 < /dev/null &
+  # From /: the daemon (and the rsync it runs) must not sit in a directory that may vanish.
+  (cd / && exec setsid lxd --group root --logfile "$LXD_LOG") >/dev/null 2>&1 < /dev/null &
   lxd waitready --timeout 60
 fi
 

@@ -6,15 +6,22 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import threading
 
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
+    LOCK_NAME,
+    abandoned_server_backup,
+    commit,
+    directory_lock,
     own_leftovers,
     plan_file_prune,
     read_sidecar,
+    server_backup_name,
     write_atomically,
     write_sidecar,
+    write_temp,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
@@ -42,6 +49,31 @@ def test_a_failing_stream_leaves_nothing_and_keeps_the_old_file(tmp_path):
         write_atomically(str(dest), broken())
     assert dest.read_bytes() == b"old good backup"
     assert os.listdir(tmp_path) == ["b.tar.zst"]
+
+
+def test_a_temp_file_is_invisible_until_committed(tmp_path):
+    dest = tmp_path / "b.tar.zst"
+    temp, size, checksum = write_temp(str(dest), [b"whole"])
+    assert not dest.exists() and os.path.dirname(temp) == str(tmp_path)
+    assert (size, checksum) == (5, hashlib.sha256(b"whole").hexdigest())
+    commit(temp, str(dest))
+    assert dest.read_bytes() == b"whole" and os.listdir(tmp_path) == ["b.tar.zst"]
+
+
+def test_the_directory_lock_makes_a_second_holder_wait(tmp_path):
+    entered = threading.Event()
+
+    def second_holder():
+        with directory_lock(str(tmp_path)):
+            entered.set()
+
+    with directory_lock(str(tmp_path)):
+        thread = threading.Thread(target=second_holder)
+        thread.start()
+        assert not entered.wait(0.3)
+    assert entered.wait(5)
+    thread.join()
+    assert os.listdir(tmp_path) == [LOCK_NAME]
 
 
 def test_sidecars_round_trip_and_bad_ones_are_refused(tmp_path):
@@ -73,7 +105,26 @@ def test_file_prune_skips_sidecars_temp_files_and_other_names():
     assert sorted(untouched) == sorted([".web-x.tar.zst.1.a.lxdkit-tmp", "notes.txt", "web-20261107.tar.zst.sha256"])
 
 
+def test_file_prune_never_takes_the_lock_file_even_when_everything_matches():
+    old = datetime.datetime(2026, 1, 1, tzinfo=UTC)
+    delete, keep, untouched = plan_file_prune([(LOCK_NAME, old), ("a.tar", old)], dict(keep_last=1), "*")
+    assert delete == [] and [entry["name"] for entry in keep] == ["a.tar"] and LOCK_NAME in untouched
+
+
 def test_file_prune_by_mtime():
     entries = [("old.tar.gz", datetime.datetime(2026, 1, 1, tzinfo=UTC)), ("new.tar.gz", datetime.datetime(2026, 1, 2, tzinfo=UTC))]
     delete, keep, _untouched = plan_file_prune(entries, dict(keep_last=1), "*.tar*")
     assert delete == ["old.tar.gz"] and [entry["name"] for entry in keep] == ["new.tar.gz"]
+
+
+def test_a_server_backup_of_an_ended_run_on_this_machine_is_abandoned():
+    name = server_backup_name(datetime.datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    assert name.startswith("lxdkit-20261125090000-h") and "-p%d-" % os.getpid() in name
+    assert not abandoned_server_backup(name, alive=lambda pid: True)
+    assert abandoned_server_backup(name, alive=lambda pid: False)
+    this_machine = name.split("-")[2][1:]
+    other_machine = "0" * 8 if this_machine != "0" * 8 else "1" * 8
+    assert not abandoned_server_backup("lxdkit-20261125090000-h%s-p1-abcd1234" % other_machine, alive=lambda pid: False)
+    # Names from older versions (no machine, no process) and from people are never abandoned.
+    assert not abandoned_server_backup("lxdkit-20261125090000-1a2b3c4d", alive=lambda pid: False)
+    assert not abandoned_server_backup("nightly", alive=lambda pid: False)
