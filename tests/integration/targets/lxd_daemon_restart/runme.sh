@@ -43,18 +43,24 @@ stop_daemon_when() {  # $1: a shell condition; kills the daemon (a crash; instan
   return 1
 }
 
+crash_during() {  # $1 log name, $2 condition, $3 expected text, then the playbook and its arguments
+  local log="$scratch/$1.log" condition=$2 expected=$3 pid status=0
+  shift 3
+  ansible-playbook -i "$scratch/inventory.ini" "$@" > "$log" 2>&1 & pid=$!
+  stop_daemon_when "$condition"
+  wait "$pid" || status=$?
+  cat "$log"
+  [ "$status" -ne 0 ]                 # the task failed,
+  grep -q "$expected" "$log"          # saying why,
+  if grep -q "Traceback" "$log"; then exit 1; fi   # without a traceback
+}
+
 # 1. Export of a 200 MiB instance: the daemon stops while the backup is built or downloaded.
 lxc launch lxdkit-busybox "$prefix-big" >/dev/null
 lxc exec "$prefix-big" -- sh -c 'head -c 209715200 /dev/urandom > /data.bin && sync'
 lxc exec "$prefix-big" -- sh -c 'echo daemon-restart-marker > /marker'
-ansible-playbook -i "$scratch/inventory.ini" export.yml -e "instance=$prefix-big dest=$scratch/big.tar.zst" \
-  > "$scratch/export.log" 2>&1 & export_pid=$!
-stop_daemon_when "lxc query /1.0/instances/$prefix-big/backups 2>/dev/null | grep -q lxdkit-"
-export_status=0; wait "$export_pid" || export_status=$?
-cat "$scratch/export.log"
-[ "$export_status" -ne 0 ]
-grep -q "LXD" "$scratch/export.log"
-if grep -q "Traceback" "$scratch/export.log"; then exit 1; fi
+crash_during export "lxc query /1.0/instances/$prefix-big/backups 2>/dev/null | grep -q lxdkit-" "LXD" \
+  export.yml -e "instance=$prefix-big dest=$scratch/big.tar.zst"
 [ ! -e "$scratch/big.tar.zst" ] && [ ! -e "$scratch/big.tar.zst.sha256" ]
 [ -z "$(find "$scratch" -name '*.lxdkit-tmp')" ]
 
@@ -69,14 +75,8 @@ ansible-playbook -i "$scratch/inventory.ini" export.yml -e "instance=$prefix-big
 
 # 1b. The same export, the daemon killed while the module downloads (its temp file exists).
 mkdir "$scratch/mid"
-ansible-playbook -i "$scratch/inventory.ini" export.yml -e "instance=$prefix-big dest=$scratch/mid/big.tar.zst" \
-  > "$scratch/export-mid.log" 2>&1 & export_pid=$!
-stop_daemon_when "[ -n \"\$(find $scratch/mid -name '*.lxdkit-tmp' -size +1k)\" ]"
-export_status=0; wait "$export_pid" || export_status=$?
-cat "$scratch/export-mid.log"
-[ "$export_status" -ne 0 ]
-grep -q "lost the connection to LXD" "$scratch/export-mid.log"
-if grep -q "Traceback" "$scratch/export-mid.log"; then exit 1; fi
+crash_during export-mid "[ -n \"\$(find $scratch/mid -name '*.lxdkit-tmp' -size +1k)\" ]" "lost the connection to LXD" \
+  export.yml -e "instance=$prefix-big dest=$scratch/mid/big.tar.zst"
 [ "$(find "$scratch/mid" -mindepth 1 ! -name .lxdkit.lock | wc -l)" -eq 0 ]
 start_daemon
 ansible-playbook -i "$scratch/inventory.ini" export.yml -e "instance=$prefix-big dest=$scratch/mid/big.tar.zst" -e check_rerun=true -v
@@ -89,13 +89,8 @@ lxc delete --force "$prefix-big"
 # 2. Pruning 200 snapshots: the daemon stops part way; the rerun deletes the rest.
 lxc init lxdkit-busybox "$prefix-snaps" >/dev/null
 for i in $(seq 1 200); do lxc snapshot "$prefix-snaps" "snap-$i"; done
-ansible-playbook -i "$scratch/inventory.ini" prune.yml -e "instance=$prefix-snaps" > "$scratch/prune.log" 2>&1 & prune_pid=$!
-stop_daemon_when "[ \$(lxc query /1.0/instances/$prefix-snaps/snapshots 2>/dev/null | grep -c snap- || echo 200) -lt 190 ]"
-prune_status=0; wait "$prune_pid" || prune_status=$?
-cat "$scratch/prune.log"
-[ "$prune_status" -ne 0 ]
-grep -q "LXD" "$scratch/prune.log"
-if grep -q "Traceback" "$scratch/prune.log"; then exit 1; fi
+crash_during prune "[ \$(lxc query /1.0/instances/$prefix-snaps/snapshots 2>/dev/null | grep -c snap- || echo 200) -lt 190 ]" "LXD" \
+  prune.yml -e "instance=$prefix-snaps"
 start_daemon
 ansible-playbook -i "$scratch/inventory.ini" prune.yml -e "instance=$prefix-snaps" -e check_rerun=true -v
 [ "$(lxc query "/1.0/instances/$prefix-snaps/snapshots" | grep -c snap-)" -eq 1 ]
