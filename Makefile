@@ -11,7 +11,7 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo venv lxd test-tools collection ecosystem docs oldest molecule sanity lint units integration changelog-lint clean
+.PHONY: test demo bench venv lxd test-tools collection ecosystem docs oldest molecule sanity lint units integration changelog-lint clean
 
 test: sanity lint units integration molecule changelog-lint ecosystem oldest
 
@@ -25,9 +25,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 lxd:
 	tests/harness/prepare-lxd.sh
 
-# Programs the sanity tests call (shellcheck for the harness scripts).
+# Programs the tests call: shellcheck (sanity, for the harness scripts) and the compressors
+# the unit tests make backup archives with.
+TEST_TOOLS := shellcheck zstd xz bzip2 lz4
 test-tools:
-	command -v shellcheck >/dev/null || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null; }
+	for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	  [ -z "$$missing" ] || { apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck zstd xz-utils bzip2 lz4 >/dev/null; }
 
 # A copy of the tracked (and new, not ignored) files at the path ansible-test expects.
 collection:
@@ -47,7 +50,7 @@ sanity: venv collection test-tools
 lint: venv collection
 	ansible-lint --profile production
 
-units: venv collection
+units: venv collection test-tools
 	cd $(COLLECTION) && ansible-test units --color no --local --python $(TEST_PYTHON)
 
 integration: venv collection lxd
@@ -117,6 +120,10 @@ demo: venv collection lxd
 ROLES := web_server dns_server backup_rotation
 molecule: venv collection lxd
 	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test); done
+
+# Every benchmark side by side with its competitors, one report (not part of make test).
+bench: venv lxd
+	bench/run-all.sh
 
 clean:
 	rm -rf $(COLLECTIONS) tests/output

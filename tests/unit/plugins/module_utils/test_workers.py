@@ -49,7 +49,7 @@ def test_the_consumers_error_stops_the_producer_and_never_blocks_it():
 
     with ChunkWorker(full_disk) as worker:
         with pytest.raises(OSError, match="No space left"):
-            for _ in range(QUEUE_CHUNKS * 10):  # far more than the queue holds
+            for _attempt in range(QUEUE_CHUNKS * 10):  # far more than the queue holds
                 worker.put(b"x")
         with pytest.raises(OSError):
             worker.finish()
@@ -65,7 +65,7 @@ def test_put_after_finish_is_refused():
 
 def test_write_temp_across_several_writeback_windows(tmp_path, monkeypatch):
     monkeypatch.setattr(_backups, "WRITEBACK_WINDOW", 1000)
-    chunks = [os.urandom(700) for _ in range(10)]
+    chunks = [os.urandom(700) for _chunk in range(10)]
     temp, size, checksum = write_temp(str(tmp_path / "b.tar.zst"), chunks)
     with open(temp, "rb") as stream:
         assert stream.read() == b"".join(chunks)
