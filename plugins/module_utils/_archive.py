@@ -13,6 +13,7 @@ import lzma
 import shutil
 import subprocess
 import tarfile
+import zlib
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
@@ -50,7 +51,7 @@ def verify_backup_archive(path):
     try:
         with _decompressed(path, compression) as stream:
             members, has_index = _walk_tar(stream)
-    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, ValueError) as exc:
+    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error, ValueError) as exc:
         raise LxdkitError("the backup archive %s (%s) is damaged: %s" % (path, compression, exc))
     if not has_index:
         raise LxdkitError("the backup archive %s (%s) holds no %s: LXD cannot import it" % (path, compression, INDEX))

@@ -322,9 +322,10 @@ class BackupManager(LxdManager):
         if self.params["verify"]:
             try:
                 verified = verify_backup_archive(temp)
-            except LxdkitError as exc:
+            except BaseException as exc:
                 os.unlink(temp)
-                exc.msg += "; it was not put at dest %s" % dest
+                if isinstance(exc, LxdkitError):
+                    exc.msg += "; it was not put at dest %s" % dest
                 raise
         with directory_lock(os.path.dirname(os.path.abspath(dest))):
             if os.path.exists(dest) and not self.params["force"]:

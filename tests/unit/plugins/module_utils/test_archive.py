@@ -66,12 +66,13 @@ def test_a_cut_off_backup_is_damaged(tmp_path, compression):
         verify_backup_archive(path)
 
 
-@pytest.mark.parametrize("compression", ["gzip", "zstd"])
-def test_flipped_bytes_in_the_compressed_stream_are_found(tmp_path, compression):
+@pytest.mark.parametrize("compression", ["gzip", "bzip2", "xz", "zstd"])
+@pytest.mark.parametrize("where", [0.1, 0.5, 0.9])
+def test_overwritten_bytes_in_the_compressed_stream_are_found(tmp_path, compression, where):
     path = _compress(tmp_path, compression, _tar())
     with open(path, "rb+") as stream:
-        stream.seek(os.path.getsize(path) // 2)
-        stream.write(b"\x00" * 64)
+        stream.seek(int(os.path.getsize(path) * where))
+        stream.write(b"\x00\xff" * 32)
     with pytest.raises(LxdkitError, match="is damaged"):
         verify_backup_archive(path)
 
