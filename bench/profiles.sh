@@ -12,7 +12,7 @@ work=$(mktemp -d)
 cleanup() {
   local name
   for name in $(lxc profile list -f csv | cut -d, -f1 | grep "^$prefix-" || true); do
-    lxc profile delete "$name"
+    lxc profile delete "$name" >/dev/null
   done
   rm -rf "$work"
 }

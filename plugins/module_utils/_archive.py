@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gzip
 import lzma
+import posixpath
 import shutil
 import subprocess
 import tarfile
@@ -63,7 +64,7 @@ def _walk_tar(stream):
     with tarfile.open(fileobj=stream, mode="r|", bufsize=_READ) as archive:
         for member in archive:  # stream mode reads each member's data to reach the next header
             members += 1
-            has_index = has_index or member.name.lstrip("./") == INDEX
+            has_index = has_index or posixpath.normpath(member.name) == INDEX
     while stream.read(_READ):  # the rest, so that the decompressor checks its trailer and checksum
         pass
     return members, has_index

@@ -84,6 +84,11 @@ def test_an_archive_without_the_index_cannot_be_imported(tmp_path):
         verify_backup_archive(path)
 
 
+def test_the_index_may_be_named_with_a_leading_dot_slash(tmp_path):
+    members = dict(("./" + name, data) for name, data in MEMBERS.items())
+    assert verify_backup_archive(_compress(tmp_path, "none", _tar(members)))["members"] == len(MEMBERS)
+
+
 def test_a_file_that_is_no_archive_is_damaged(tmp_path):
     with pytest.raises(LxdkitError, match="is damaged"):
         verify_backup_archive(_write(tmp_path, "notes.txt", b"not a backup at all\n" * 100))
