@@ -16,11 +16,11 @@ import subprocess
 import tarfile
 import zlib
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import CHUNK
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
 # The file every LXD backup carries; LXD refuses an import without it.
 INDEX = "backup/index.yaml"
-_READ = 1024 * 1024
 
 # Leading bytes of each compression LXD offers, and how to decompress it: a stdlib opener,
 # or a command that writes the decompressed stream to stdout.
@@ -34,23 +34,35 @@ _FORMATS = (
 )
 
 
-def compression_of(path):
-    """The compression of the file at ``path`` by its leading bytes: one of LXD's names."""
+def _open_binary(path):
+    return open(path, "rb")
+
+
+_PLAIN = ("none", b"", _open_binary, None)
+
+
+def _format_of(path):
+    """The entry of ``_FORMATS`` that the file's leading bytes match, else the plain tar's."""
     with open(path, "rb") as stream:
         head = stream.read(8)
-    for name, magic, _opener, _command in _FORMATS:
-        if head.startswith(magic):
-            return name
-    return "none"
+    for entry in _FORMATS:
+        if head.startswith(entry[1]):
+            return entry
+    return _PLAIN
+
+
+def compression_of(path):
+    """The compression of the file at ``path`` by its leading bytes: one of LXD's names."""
+    return _format_of(path)[0]
 
 
 def verify_backup_archive(path):
     """Decompress and read every byte of the backup at ``path`` as a tar archive, and check that
     it holds ``backup/index.yaml``. Returns ``dict(compression, members)``; raises LxdkitError
     saying what is wrong (a damaged compressed stream, a cut-off tar, no index)."""
-    compression = compression_of(path)
+    compression, _magic, opener, command = _format_of(path)
     try:
-        with _decompressed(path, compression) as stream:
+        with _decompressed(path, compression, opener, command) as stream:
             members, has_index = _walk_tar(stream)
     except (OSError, EOFError, tarfile.TarError, lzma.LZMAError, zlib.error, ValueError) as exc:
         raise LxdkitError("the backup archive %s (%s) is damaged: %s" % (path, compression, exc))
@@ -61,25 +73,18 @@ def verify_backup_archive(path):
 
 def _walk_tar(stream):
     members, has_index = 0, False
-    with tarfile.open(fileobj=stream, mode="r|", bufsize=_READ) as archive:
+    with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as archive:
         for member in archive:  # stream mode reads each member's data to reach the next header
             members += 1
             has_index = has_index or posixpath.normpath(member.name) == INDEX
-    while stream.read(_READ):  # the rest, so that the decompressor checks its trailer and checksum
+    while stream.read(CHUNK):  # the rest, so that the decompressor checks its trailer and checksum
         pass
     return members, has_index
 
 
-def _open_binary(path):
-    return open(path, "rb")
-
-
 @contextlib.contextmanager
-def _decompressed(path, compression):
-    opener, command = _open_binary, None
-    for name, _magic, format_opener, format_command in _FORMATS:
-        if name == compression:
-            opener, command = format_opener, format_command
+def _decompressed(path, compression, opener, command):
+    """The decompressed stream: from ``opener``, or from the stdout of ``command``."""
     if command is None:
         with opener(path) as stream:
             yield stream
