@@ -17,7 +17,7 @@ description:
 author:
   - lxdkit maintainers (@lxdkit)
 requirements:
-  - pylxd >= 2.3.2 on the controller
+  - pylxd >= 2.3.2 on the controller, for an HTTPS O(url) only (the local unix socket needs no library)
 options:
   instance:
     description:
@@ -89,12 +89,12 @@ EXAMPLES = r"""
 
 import os
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
+from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.connection import ConnectionBase
 from ansible.utils.display import Display
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import HAS_PYLXD, LxdClient
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._exec import CHUNK, pull, push, run
 
@@ -114,8 +114,6 @@ class Connection(ConnectionBase):
         self._instance = None
 
     def _connect(self):
-        if not HAS_PYLXD:
-            raise AnsibleError("the lxdkit.lxd.lxd connection needs the Python library pylxd on the controller")
         if self._connected:
             return self
         self._instance = self.get_option("instance") or self._play_context.remote_addr
@@ -169,10 +167,10 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure("fetching %s from %s failed: %s" % (in_path, self._instance, exc.msg))
         try:
             with open(to_bytes(out_path, errors="surrogate_or_strict"), "wb") as out:
-                for chunk in response.iter_content(CHUNK):
+                for chunk in self._client.download(in_path, CHUNK, response=response):
                     out.write(chunk)
-        finally:
-            response.close()
+        except LxdkitError as exc:
+            raise AnsibleConnectionFailure("fetching %s from %s failed: %s" % (in_path, self._instance, exc.msg))
 
     def close(self):
         super().close()

@@ -65,8 +65,9 @@ options:
     type: float
     default: 30
 notes:
-  - Needs the Python library C(pylxd) on the host that runs the module (usually the LXD host
-    itself, or the controller with O(url) pointing at a remote server).
+  - The local unix socket is spoken with the Python standard library alone. An HTTPS O(url)
+    needs the Python library C(pylxd) on the host that runs the module (usually the
+    controller, with O(url) pointing at a remote server).
 requirements:
-  - pylxd >= 2.3.2
+  - pylxd >= 2.3.2, for an HTTPS O(url) only
 """

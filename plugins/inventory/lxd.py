@@ -22,7 +22,7 @@ description:
 author:
   - lxdkit maintainers (@lxdkit)
 requirements:
-  - pylxd >= 2.3.2 on the controller
+  - pylxd >= 2.3.2 on the controller, for an HTTPS O(url) only (the local unix socket needs no library)
 extends_documentation_fragment:
   - constructed
 options:
@@ -92,10 +92,10 @@ compose:
 
 import re
 
-from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import HAS_PYLXD, LxdClient
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import addresses
 
@@ -114,8 +114,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        if not HAS_PYLXD:
-            raise AnsibleError("the lxdkit.lxd.lxd inventory needs the Python library pylxd on the controller")
         try:
             for project, instance in self._instances():
                 self._add(project, instance)

@@ -179,9 +179,28 @@ def directory_lock(directory):
     return file_lock(os.path.join(directory, LOCK_NAME))
 
 
-def write_sidecar(dest, checksum):
+def publish(temp, dest, checksum, mode=0o600):
+    """Put a finished (fsynced) temp file at ``dest`` with its ``dest.sha256`` sidecar.
+
+    The sidecar is written and fsynced beside the backup first; then the backup is renamed
+    into place, then the sidecar, and one directory fsync makes both renames durable (a crash
+    between leaves the new backup beside the old sidecar at worst: a mismatch the import
+    refuses, never a backup that looks checked). On failure both temp files are removed."""
     line = ("%s  %s\n" % (checksum, os.path.basename(dest))).encode()
-    write_atomically(dest + SIDECAR_SUFFIX, [line])
+    handle, sidecar_temp = temp_path_for(dest + SIDECAR_SUFFIX)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(line)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(sidecar_temp, mode)
+        os.replace(temp, dest)
+        os.replace(sidecar_temp, dest + SIDECAR_SUFFIX)
+    except BaseException:
+        _discard(temp)
+        _discard(sidecar_temp)
+        raise
+    _fsync_directory(os.path.dirname(os.path.abspath(dest)))
 
 
 def _fsync_directory(directory):

@@ -1,33 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one wrapper around pylxd: connection options, projects, cluster targets, operations
-and the translation of every LXD, pylxd or requests error into ``LxdkitError``.
+"""The one LXD API client: connection options, projects, cluster targets, operations and the
+translation of every transport or LXD error into ``LxdkitError``.
 
 Modules talk to LXD only through ``LxdClient`` and REST paths relative to ``/1.0``
-(``profiles/web``); where pylxd has no object API this still goes through its raw nodes.
+(``profiles/web``). The local unix socket is spoken with the standard library (``_http``);
+HTTPS goes through pylxd (``_pylxd_http``), imported only then.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import traceback
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
-
-try:
-    import pylxd
-    import requests
-    from pylxd import exceptions as pylxd_exceptions
-except ImportError:
-    HAS_PYLXD = False
-    PYLXD_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_PYLXD = True
-    PYLXD_IMPORT_ERROR = None
+from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost, HttpStatusError, HttpTimeout, UnixHttp
 
 # Debian/Ubuntu packages first, then the snap.
 DEFAULT_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
@@ -53,7 +43,7 @@ def connection_argument_spec():
 
 
 def resolve_endpoint(url, snap_url=None, exists=os.path.exists):
-    """Return ``(endpoint for pylxd, how to name it in messages)``.
+    """Return ``(socket path or https URL, how to name it in messages)``.
 
     ``url``: ``unix:/path``, ``/path`` or ``https://host:8443``; None finds the local socket.
     """
@@ -100,7 +90,8 @@ class LxdClient:
         self.project = project or DEFAULT_PROJECT
         self.timeout = timeout
         self.where = url or "the local LXD socket"
-        self._pylxd = None
+        self._http = None
+        self._host_info = None
 
     @classmethod
     def from_params(cls, params):
@@ -108,117 +99,72 @@ class LxdClient:
 
     # -- connection -------------------------------------------------------------------------
 
-    def _connected(self):
-        """The pylxd client, connecting (and authenticating) on first use."""
-        if self._pylxd is None:
-            self._pylxd = self._connect()
-        return self._pylxd
-
-    @property
-    def api(self):
-        """pylxd's raw API root node."""
-        return self._connected().api
-
     @property
     def server(self):
         """GET /1.0 as read when connecting: api_extensions, environment, auth."""
-        return self._connected().host_info
+        if self._http is None:
+            self._connect()
+        return self._host_info
 
     def has_extension(self, name):
         return name in self.server.get("api_extensions", [])
 
     def _connect(self):
         endpoint, self.where = resolve_endpoint(self.url, self.snap_url)
-        cert = None
+        cert = self._client_cert(endpoint)  # checked for every endpoint; the socket needs none
+        if endpoint.startswith(("https://", "http://")):
+            from ansible_collections.lxdkit.lxd.plugins.module_utils._pylxd_http import PylxdHttp
+
+            verify = self.server_cert or self.validate_certs
+            transport = PylxdHttp(endpoint, self.where, cert, verify, self.timeout, self.trust_secret)
+            self._host_info = transport.connect()
+        else:
+            transport = UnixHttp(endpoint, self.timeout)
+            try:
+                self._host_info = transport.request("GET", "").json().get("metadata") or {}
+            except HttpStatusError as exc:
+                raise self.api_error("GET", "/1.0", exc.response)
+            except HttpTimeout:
+                raise self.timeout_error("connect")
+            except HttpConnectionLost as exc:
+                raise LxdkitError("LXD is not reachable at %s: %s. Is the daemon running (lxd waitready)?" % (self.where, exc))
+        self._http = transport
+        if self.project != DEFAULT_PROJECT:
+            self._check_project()
+
+    def _client_cert(self, endpoint):
         if self.client_cert or self.client_key:
             if not (self.client_cert and self.client_key):
                 raise LxdkitError("client_cert and client_key go together: give both or neither")
             for field, path in (("client_cert", self.client_cert), ("client_key", self.client_key)):
                 if not os.path.isfile(path):
                     raise LxdkitError("%s %s does not exist or is not a file" % (field, path))
-            cert = (self.client_cert, self.client_key)
-        elif endpoint.startswith("https://") and all(os.path.isfile(path) for path in LXC_CLIENT_CERT):
-            cert = LXC_CLIENT_CERT
-        project = None if self.project == DEFAULT_PROJECT else self.project
+            return (self.client_cert, self.client_key)
+        if endpoint.startswith("https://") and all(os.path.isfile(path) for path in LXC_CLIENT_CERT):
+            return LXC_CLIENT_CERT
+        return None
+
+    def _check_project(self):
         try:
-            client = pylxd.Client(endpoint=endpoint, cert=cert, timeout=self.timeout, project=project,
-                                  session=self._https_session(endpoint, cert))
-        except pylxd_exceptions.ClientConnectionFailed as exc:
-            if "SSL" in str(exc) or "Fingerprints" in str(exc):
-                raise self._tls_error(exc)
-            raise LxdkitError("LXD is not reachable at %s: %s. Is the daemon running?" % (self.where, exc))
-        except requests.exceptions.SSLError as exc:
-            raise self._tls_error(exc)
-        except requests.exceptions.Timeout:
-            raise self.timeout_error("connect")
-        except requests.exceptions.RequestException as exc:
-            raise LxdkitError("LXD is not reachable at %s: %s" % (self.where, exc))
-        if client.host_info.get("auth") != "trusted":
-            self._trust(client)
-        if project is not None:
-            self._check_project(client)
-        return client
-
-    def _https_session(self, endpoint, cert):
-        """The requests session for HTTPS (None for the unix socket: pylxd makes that one)."""
-        if not endpoint.startswith("https://"):
-            return None
-        verify = self.server_cert or self.validate_certs
-        session = pylxd.client.get_session_for_url(endpoint, verify=verify, cert=cert)
-        if verify is not True:
-            # requests lets REQUESTS_CA_BUNDLE and friends override a pinned certificate or
-            # verify=False; the user's explicit choice must win.
-            session.trust_env = False
-        return session
-
-    def _tls_error(self, exc):
-        return LxdkitError(
-            "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate, from "
-            "/var/lib/lxd/server.crt on the server) or validate_certs=false for a server you trust." % (self.where, exc))
-
-    def _trust(self, client):
-        if not self.trust_secret:
-            raise LxdkitError(
-                "LXD at %s does not trust this client (403). Give trust_token (from 'lxc config trust add' "
-                "on the server) or trust_password once, or add the client certificate on the server." % self.where,
-                status=403)
-        if not client.cert:
-            raise LxdkitError("trust_token/trust_password need client_cert and client_key: LXD trusts a certificate")
-        try:
-            client.authenticate(self.trust_secret)
-        except (pylxd_exceptions.LXDAPIException, pylxd_exceptions.ClientConnectionFailed) as exc:
-            raise LxdkitError("LXD at %s refused the trust token or password: %s" % (self.where, exc), status=403)
-        if client.host_info.get("auth") != "trusted":
-            raise LxdkitError("LXD at %s still does not trust this client after authentication" % self.where, status=403)
-
-    def _check_project(self, client):
-        try:
-            client.api.projects[self.project].get(params={"project": DEFAULT_PROJECT})
-        except pylxd_exceptions.NotFound:
+            self.request("GET", "projects/%s" % self.project, params={"project": DEFAULT_PROJECT})
+        except LxdkitNotFound:
             raise LxdkitError(
                 "project %r does not exist on LXD at %s: create it (lxc project create %s) "
                 "or fix the project option" % (self.project, self.where, self.project), project=self.project)
-        except pylxd_exceptions.LXDAPIException as exc:
-            raise self.api_error("GET", "projects/%s" % self.project, exc)
+
+    def close(self):
+        if self._http is not None:
+            self._http.close()
 
     # -- requests ---------------------------------------------------------------------------
-
-    def node(self, path):
-        """pylxd's raw node for a path; for calls ``request`` does not cover (websockets)."""
-        node = self.api
-        for segment in path.strip("/").split("/"):
-            if segment:
-                node = node[segment]
-        return node
 
     def timeout_error(self, what):
         return LxdkitError("LXD at %s did not answer %s within %s s (raise the timeout option)" % (self.where, what, self.timeout))
 
-    def api_error(self, method, path, exc):
-        """Translate a pylxd exception for ``method path`` into an ``LxdkitError``."""
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
-        text = _lxd_error_text(response) if response is not None else str(exc)
+    def api_error(self, method, path, response):
+        """Translate LXD's error answer to ``method path`` into an ``LxdkitError``."""
+        status = response.status_code
+        text = _lxd_error_text(response)
         if status == 404:
             return LxdkitNotFound("%s not found on LXD at %s (project %s): %s" % (path, self.where, self.project, text),
                                   status=404, lxd_error=text)
@@ -227,17 +173,31 @@ class LxdClient:
                                % (self.where, method, path, self.project, text), status=403, lxd_error=text)
         return LxdkitError("LXD refused %s %s: %s" % (method, path, text), status=status, lxd_error=text)
 
-    def request(self, method, path, **kwargs):
-        """One raw call (``stream=True``, ``data=``, ``headers=`` pass through to requests);
-        returns the ``requests.Response``, errors translated. Prefer get/find/send."""
+    def request(self, method, path, params=None, json=None, data=None, headers=None, stream=False, timeout=None, is_api=True):
+        """One raw call; returns the response (``status_code``, ``headers``, ``json()``,
+        ``content``, ``iter_content(n)``), errors translated. Prefer get/find/send."""
+        if self._http is None:
+            self._connect()
+        return self._call(self._http, method, path, params, json, data, headers, stream, timeout, is_api)
+
+    def _in_project(self, params):
+        """Query parameters with the client's project (an explicit ``project`` wins)."""
+        params = dict(params or {})
+        if self.project != DEFAULT_PROJECT:
+            params.setdefault("project", self.project)
+        return params
+
+    def _call(self, transport, method, path, params, json=None, data=None, headers=None, stream=False, timeout=None, is_api=True):
+        what = "%s %s" % (method, path)
         try:
-            return getattr(self.node(path), method.lower())(**kwargs)
-        except pylxd_exceptions.LXDAPIException as exc:
-            raise self.api_error(method, path, exc)
-        except requests.exceptions.Timeout:
-            raise self.timeout_error("%s %s" % (method, path))
-        except requests.exceptions.ConnectionError as exc:
-            raise LxdkitError("lost the connection to LXD at %s during %s %s (did the daemon stop?): %s" % (self.where, method, path, exc))
+            return transport.request(method, path, params=self._in_project(params), json_body=json, data=data, headers=headers,
+                                     stream=stream, timeout=timeout, is_api=is_api)
+        except HttpStatusError as exc:
+            raise self.api_error(method, path, exc.response)
+        except HttpTimeout:
+            raise self.timeout_error(what)
+        except HttpConnectionLost as exc:
+            raise LxdkitError("lost the connection to LXD at %s during %s (did the daemon stop?): %s" % (self.where, what, exc))
 
     def download(self, path, chunk_size, response=None):
         """Yield the body of GET ``path`` in chunks (memory flat whatever the size). A broken
@@ -251,7 +211,7 @@ class LxdClient:
             for chunk in response.iter_content(chunk_size):
                 received += len(chunk)
                 yield chunk
-        except requests.exceptions.RequestException as exc:
+        except (HttpConnectionLost, HttpTimeout) as exc:
             raise LxdkitError("lost the connection to LXD at %s after %d bytes of %s: %s" % (self.where, received, path, exc))
         finally:
             response.close()
@@ -260,7 +220,7 @@ class LxdClient:
 
     def get(self, path, params=None):
         """GET and return the metadata; a missing object raises ``LxdkitNotFound``."""
-        return self.request("GET", path, params=params or {}).json().get("metadata")
+        return self.request("GET", path, params=params).json().get("metadata")
 
     def find(self, path, params=None):
         """GET and return the metadata, or None when the object does not exist."""
@@ -278,10 +238,7 @@ class LxdClient:
         params = dict(params or {})
         if target:
             params["target"] = target
-        kwargs = dict(params=params)
-        if body is not None:
-            kwargs["json"] = body
-        response = self.request(method, path, **kwargs)
+        response = self.request(method, path, params=params, json=body)
         if response.status_code != 202:
             try:
                 return response.json().get("metadata")
@@ -318,13 +275,14 @@ class LxdClient:
         op_id = operation.split("?", 1)[0].rsplit("/", 1)[-1]
         poll = max(1, int(min(self.timeout, 30)))
         while True:
+            path = "operations/%s/wait" % op_id
             try:
-                response = self.api["operations"][op_id]["wait"].get(params={"timeout": poll}, timeout=poll + self.timeout)
-            except pylxd_exceptions.LXDAPIException as exc:
-                raise self.api_error("GET", "operations/%s/wait" % op_id, exc)
-            except requests.exceptions.Timeout:
+                response = self._http.request("GET", path, params=self._in_project({"timeout": poll}), timeout=poll + self.timeout)
+            except HttpStatusError as exc:
+                raise self.api_error("GET", path, exc.response)
+            except HttpTimeout:
                 raise self.timeout_error("while waiting for %s" % what)
-            except requests.exceptions.ConnectionError as exc:
+            except HttpConnectionLost as exc:
                 raise LxdkitError("lost the connection to LXD at %s while waiting for %s (did the daemon stop?): %s" % (self.where, what, exc))
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":

@@ -12,6 +12,7 @@ import tarfile
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import CHUNK, sha256_file, write_atomically
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._http import MultipartBody
 
 
 _ALREADY_EXISTS = re.compile(r"^The image already exists: ([0-9a-f]{64})$")
@@ -52,13 +53,9 @@ def upload_image(client, metadata_path, rootfs_path=None, public=False):
             headers["Content-Type"] = "application/octet-stream"
             operation = client.request("POST", "images", data=metadata, headers=headers).json().get("operation")
         else:
-            from requests_toolbelt.multipart.encoder import MultipartEncoder  # pylxd depends on it
-
             with open(rootfs_path, "rb") as rootfs:
-                form = MultipartEncoder(fields=[
-                    ("metadata", (os.path.basename(metadata_path), metadata, "application/octet-stream")),
-                    ("rootfs", (os.path.basename(rootfs_path), rootfs, "application/octet-stream")),
-                ])
+                form = MultipartBody([("metadata", os.path.basename(metadata_path), metadata),
+                                      ("rootfs", os.path.basename(rootfs_path), rootfs)])
                 headers["Content-Type"] = form.content_type
                 operation = client.request("POST", "images", data=form, headers=headers).json().get("operation")
     result = client.wait(operation, "importing the image") or {}

@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import (
-    HAS_PYLXD,
-    PYLXD_IMPORT_ERROR,
-    LxdClient,
-    connection_argument_spec,
-)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient, connection_argument_spec
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import Reconciler
@@ -73,8 +68,6 @@ def run_module(manager_class, argument_spec, **module_kwargs):
     spec = connection_argument_spec()
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
-    if not HAS_PYLXD:
-        module.fail_json(msg=missing_required_lib("pylxd"), exception=PYLXD_IMPORT_ERROR)
     reconciler = Reconciler(check_mode=module.check_mode, diff_mode=module._diff)
     try:
         manager = manager_class(module, LxdClient.from_params(module.params), reconciler)

@@ -211,15 +211,14 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
     SERVER_BACKUP_PREFIX,
     SIDECAR_SUFFIX,
     abandoned_server_backup,
-    commit,
     directory_lock,
     file_entries,
     own_leftovers,
     plan_file_prune,
     read_sidecar,
     server_backup_name,
+    publish,
     sha256_file,
-    write_sidecar,
     write_temp,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
@@ -274,16 +273,26 @@ class BackupManager(LxdManager):
         with self.instance_turn(instance):
             backup_path = self._create_server_backup(instance)
         try:
-            outcome = self._download(backup_path, dest)
+            temp, size, checksum = self._fetch(backup_path, dest)
         except LxdkitError as exc:
             exc.msg += self._drop_server_backup(backup_path)
             raise
         except BaseException:
             self._drop_server_backup(backup_path)
             raise
+        # The download is whole: LXD deletes its copy while this side verifies and renames.
+        dropping = self._start_drop(backup_path)
+        try:
+            outcome = self._place(temp, dest, size, checksum)
+        except LxdkitError as exc:
+            exc.msg += self._finish_drop(backup_path, dropping)
+            raise
+        except BaseException:
+            self._finish_drop(backup_path, dropping)
+            raise
         # The file is whole and in place: a server-side backup LXD would not delete now (the
         # daemon stopping, say) is only worth a warning; the next run or expires_at removes it.
-        note = self._drop_server_backup(backup_path)
+        note = self._finish_drop(backup_path, dropping)
         if note:
             self.module.warn("backup written to %s%s" % (dest, note))
         return dict(outcome, backup_name=backup_path.rsplit("/", 1)[-1])
@@ -310,14 +319,18 @@ class BackupManager(LxdManager):
             time.sleep(0.25 * attempt)
             attempt += 1
 
-    def _download(self, backup_path, dest):
+    def _fetch(self, backup_path, dest):
+        """Download the server-side backup into a fsynced temp file beside dest."""
         try:
-            temp, size, checksum = write_temp(dest, self.client.download(backup_path + "/export", CHUNK))
+            return write_temp(dest, self.client.download(backup_path + "/export", CHUNK))
         except OSError as exc:
             raise LxdkitError("writing the backup to %s failed: %s; nothing was left at dest" % (dest, exc.strerror or exc))
         except LxdkitError as exc:
             exc.msg += "; nothing was left at dest %s" % dest
             raise
+
+    def _place(self, temp, dest, size, checksum):
+        """Verify the downloaded temp file when asked, then publish it at dest with its sidecar."""
         verified = None
         if self.params["verify"]:
             try:
@@ -332,21 +345,35 @@ class BackupManager(LxdManager):
                 # Another run wrote this dest while we downloaded: keep its backup, drop ours.
                 os.unlink(temp)
                 return dict(size=os.path.getsize(dest), sha256=read_sidecar(dest), written_by_other_run=True)
-            commit(temp, dest)
-            write_sidecar(dest, checksum)
+            publish(temp, dest, checksum)
         return dict(size=size, sha256=checksum, verified=verified)
 
     def _drop_server_backup(self, backup_path):
-        """Delete a server-side backup. A failed delete returns a note instead of raising: after
-        a failure it must not hide the cause, after a success it must not fail a task whose
-        file is whole; the next run on this machine, or LXD at expires_at, removes the backup."""
+        """Delete a server-side backup; returns a note when that failed (see ``_finish_drop``)."""
+        return self._finish_drop(backup_path, self._start_drop(backup_path))
+
+    def _start_drop(self, backup_path):
+        """Start deleting a server-side backup; returns ``(operation, error)`` for ``_finish_drop``."""
         try:
-            self.client.send("DELETE", backup_path)
+            return self.client.start("DELETE", backup_path), None
         except LxdkitNotFound:
-            pass
+            return None, None
         except LxdkitError as exc:
-            return "; the server-side backup %s is left for the next run to delete (%s)" % (backup_path.rsplit("/", 1)[-1], exc.msg)
-        return ""
+            return None, exc
+
+    def _finish_drop(self, backup_path, started):
+        """Wait for the deletion. A failure returns a note instead of raising: after a failure
+        it must not hide the cause, after a success it must not fail a task whose file is
+        whole; the next run on this machine, or LXD at expires_at, removes the backup."""
+        operation, error = started
+        if error is None and operation is not None:
+            try:
+                self.client.wait(operation, "deleting the server-side backup")
+            except LxdkitError as exc:
+                error = exc
+        if error is None:
+            return ""
+        return "; the server-side backup %s is left for the next run to delete (%s)" % (backup_path.rsplit("/", 1)[-1], error.msg)
 
     def _clean_leftovers(self, instance, directory):
         leftovers = own_leftovers(directory)

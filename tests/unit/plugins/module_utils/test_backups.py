@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils import _backups
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
     LOCK_NAME,
     abandoned_server_backup,
@@ -17,10 +18,10 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
     directory_lock,
     own_leftovers,
     plan_file_prune,
+    publish,
     read_sidecar,
     server_backup_name,
     write_atomically,
-    write_sidecar,
     write_temp,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
@@ -78,14 +79,32 @@ def test_the_directory_lock_makes_a_second_holder_wait(tmp_path):
 
 def test_sidecars_round_trip_and_bad_ones_are_refused(tmp_path):
     dest = tmp_path / "b.tar.zst"
-    dest.write_bytes(b"x")
+    temp, _size, checksum = write_temp(str(dest), [b"x"])
     assert read_sidecar(str(dest)) is None
-    write_sidecar(str(dest), "a" * 64)
-    assert (tmp_path / "b.tar.zst.sha256").read_text() == "%s  b.tar.zst\n" % ("a" * 64)
-    assert read_sidecar(str(dest)) == "a" * 64
+    publish(temp, str(dest), checksum)
+    assert (tmp_path / "b.tar.zst.sha256").read_text() == "%s  b.tar.zst\n" % checksum
+    assert read_sidecar(str(dest)) == checksum == hashlib.sha256(b"x").hexdigest()
+    assert sorted(os.listdir(tmp_path)) == ["b.tar.zst", "b.tar.zst.sha256"]
+    assert os.stat(tmp_path / "b.tar.zst.sha256").st_mode & 0o777 == 0o600
     (tmp_path / "b.tar.zst.sha256").write_text("nonsense")
     with pytest.raises(LxdkitError):
         read_sidecar(str(dest))
+
+
+def test_a_failed_publish_leaves_the_previous_backup_and_sidecar(tmp_path, monkeypatch):
+    dest = tmp_path / "b.tar.zst"
+    first, _size, first_sum = write_temp(str(dest), [b"old"])
+    publish(first, str(dest), first_sum)
+    temp, _size, checksum = write_temp(str(dest), [b"new"])
+
+    def no_space(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_backups.os, "replace", no_space)
+    with pytest.raises(OSError):
+        publish(temp, str(dest), checksum)
+    assert dest.read_bytes() == b"old" and read_sidecar(str(dest)) == first_sum
+    assert sorted(os.listdir(tmp_path)) == ["b.tar.zst", "b.tar.zst.sha256"]
 
 
 def test_only_leftovers_of_dead_runs_are_cleaned(tmp_path):
