@@ -161,11 +161,12 @@ class UnixHttp:
             headers["Content-Type"] = "application/json"
         if data is not None or method in ("POST", "PUT", "PATCH"):
             headers["Content-Length"] = str(body_length(data))
-        # A kept connection the server has closed meanwhile fails at once: try a fresh one,
-        # unless a streamed body has been partly sent already.
+        # A kept connection the server has closed meanwhile fails at once: then the request
+        # goes again on a fresh one. A streamed body cannot be sent twice: it gets a fresh
+        # connection from the start (a unix socket connects in well under a millisecond).
         rewindable = data is None or isinstance(data, (bytes, bytearray))
         while True:
-            connection, reused = self._take()
+            connection, reused = self._take(fresh=not rewindable)
             connection.timeout = timeout or self.timeout
             if connection.sock is not None:
                 connection.sock.settimeout(connection.timeout)
@@ -178,7 +179,7 @@ class UnixHttp:
                 raise HttpTimeout(str(exc))
             except _CONNECTION_ERRORS as exc:
                 connection.close()
-                if reused and rewindable and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
+                if reused and isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
                     continue
                 raise _lost(exc)
         response = Response(raw, lambda reusable: self._give_back(connection, reusable))
@@ -197,9 +198,9 @@ class UnixHttp:
                 raise HttpStatusError(response)
         return response
 
-    def _take(self):
+    def _take(self, fresh=False):
         with self._lock:
-            if self._idle:
+            if self._idle and not fresh:
                 return self._idle.pop(), True
         return _UnixConnection(self.path, self.timeout), False
 

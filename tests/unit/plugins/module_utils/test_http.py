@@ -46,7 +46,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self):
-        self.server.requests.append((self.path, self.client_address, id(self.connection)))
+        self.server.requests.append(self.path)
         path = self.path.split("?", 1)[0]
         if path == "/1.0":
             self._send(200, {"type": "sync", "metadata": {"api_version": "1.0"}})
@@ -66,7 +66,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, {"type": "sync", "metadata": self.path})
 
     def do_POST(self):
-        self.server.requests.append((self.path, self.client_address, id(self.connection)))
+        self.server.requests.append(self.path)
         length = int(self.headers["Content-Length"])
         body = self.rfile.read(length)
         self._send(200, {"type": "sync", "metadata": {
@@ -75,6 +75,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    accepted = 0
+
+    def get_request(self):
+        self.accepted += 1  # connections opened by the client
+        return super().get_request()
 
 
 @pytest.fixture
@@ -90,7 +95,7 @@ def server(tmp_path):
 
 
 def _connections(srv):
-    return len(set(conn for _path, _addr, conn in srv.requests))
+    return srv.accepted
 
 
 def test_api_answers_come_back_and_one_connection_is_kept_for_them(server):
@@ -137,6 +142,16 @@ def test_a_kept_connection_the_server_closed_is_replaced(server):
     assert http.request("GET", "then-hang-up").json()["metadata"] == "bye"
     time.sleep(0.1)
     assert http.request("GET", "").json()["metadata"] == {"api_version": "1.0"}
+    assert _connections(server) == 2
+
+
+def test_a_streamed_body_never_goes_on_a_kept_connection(server, tmp_path):
+    http = UnixHttp(server.server_address, timeout=5)
+    assert http.request("GET", "then-hang-up").json()["metadata"] == "bye"  # kept, but now stale
+    (tmp_path / "f").write_bytes(b"file body")
+    with open(tmp_path / "f", "rb") as stream:
+        answer = http.request("POST", "upload", data=stream).json()["metadata"]
+    assert answer["sha256"] == hashlib.sha256(b"file body").hexdigest()
     assert _connections(server) == 2
 
 
