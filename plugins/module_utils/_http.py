@@ -48,9 +48,7 @@ def body_length(data):
     """Content-Length of a request body: bytes, an object with ``len()``, or an open (seekable) stream."""
     if data is None:
         return 0
-    if isinstance(data, (bytes, bytearray)):
-        return len(data)
-    if hasattr(data, "__len__"):
+    if hasattr(data, "__len__"):  # bytes, MultipartBody
         return len(data)
     position = data.tell()
     try:
@@ -87,6 +85,7 @@ class Response:
         self.reason = raw.reason
         self.headers = raw.headers  # case-insensitive get()
         self._content = None
+        self._document = None
 
     @property
     def content(self):
@@ -104,7 +103,10 @@ class Response:
         return self.content.decode("utf-8", "replace")
 
     def json(self):
-        return json.loads(self.content.decode("utf-8"))
+        # Parsed once: the transport checks an API answer's type before the caller reads it.
+        if self._document is None:
+            self._document = json.loads(self.content.decode("utf-8"))
+        return self._document
 
     def iter_content(self, chunk_size):
         try:

@@ -272,23 +272,16 @@ class BackupManager(LxdManager):
     def _export(self, instance, dest):
         with self.instance_turn(instance):
             backup_path = self._create_server_backup(instance)
+        dropping = None
         try:
             temp, size, checksum = self._fetch(backup_path, dest)
-        except LxdkitError as exc:
-            exc.msg += self._drop_server_backup(backup_path)
-            raise
-        except BaseException:
-            self._drop_server_backup(backup_path)
-            raise
-        # The download is whole: LXD deletes its copy while this side verifies and renames.
-        dropping = self._start_drop(backup_path)
-        try:
+            # The download is whole: LXD deletes its copy while this side verifies and renames.
+            dropping = self._start_drop(backup_path)
             outcome = self._place(temp, dest, size, checksum)
-        except LxdkitError as exc:
-            exc.msg += self._finish_drop(backup_path, dropping)
-            raise
-        except BaseException:
-            self._finish_drop(backup_path, dropping)
+        except BaseException as exc:
+            note = self._finish_drop(backup_path, dropping or self._start_drop(backup_path))
+            if isinstance(exc, LxdkitError):
+                exc.msg += note
             raise
         # The file is whole and in place: a server-side backup LXD would not delete now (the
         # daemon stopping, say) is only worth a warning; the next run or expires_at removes it.
