@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils import _backups
+from ansible_collections.lxdkit.lxd.plugins.module_utils import _file_writers
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import write_temp
 from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import QUEUE_CHUNKS, ChunkWorker
 
@@ -63,8 +63,8 @@ def test_put_after_finish_is_refused():
         worker.put(b"late")
 
 
-def test_write_temp_across_several_writeback_windows(tmp_path, monkeypatch):
-    monkeypatch.setattr(_backups, "WRITEBACK_WINDOW", 1000)
+def test_write_temp_across_several_direct_blocks(tmp_path, monkeypatch):
+    monkeypatch.setattr(_file_writers, "DIRECT_BLOCK", 4096)
     chunks = [os.urandom(700) for _chunk in range(10)]
     temp, size, checksum = write_temp(str(tmp_path / "b.tar.zst"), chunks)
     with open(temp, "rb") as stream:
@@ -77,7 +77,7 @@ def test_a_write_error_removes_the_temp_file(tmp_path, monkeypatch):
     def refuse(self, chunk):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(_backups._WindowedWriter, "write", refuse)
+    monkeypatch.setattr(_file_writers.DirectWriter, "write", refuse)
     with pytest.raises(OSError):
         write_temp(str(tmp_path / "b.tar.zst"), iter([b"a"] * 100))
     assert os.listdir(tmp_path) == [] and _worker_threads() == []
