@@ -14,6 +14,10 @@ description:
     stays flat whatever the size) into a temporary file beside O(dest), fsyncs it, renames it
     into place with mode 0600 and writes a C(<dest>.sha256) sidecar. The backup on the server
     is deleted afterwards, also when the download fails. A file is never written half.
+  - Where the filesystem of O(dest) takes direct I/O (on Linux; ext4 and tmpfs tested) the
+    file is written with C(O_DIRECT), past the page cache, so the host's cache is not pushed out by
+    a large backup and the fsync before the rename has almost nothing left to write. Elsewhere
+    it goes through the page cache, written back window by window.
   - O(state=imported) creates an instance from a backup file, after checking the sidecar
     checksum when there is one.
   - O(state=pruned) deletes old backup files in a directory by grandfather-father-son
