@@ -236,6 +236,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import taken_proxy_listeners
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
 
@@ -274,7 +275,10 @@ class InstanceManager(LxdManager):
         try:
             status = self._power(name, status, state)
         except LxdkitError as exc:
-            if not created or self.reconciler.check_mode:
+            if self.reconciler.check_mode:
+                raise
+            exc.msg += self._proxy_cause(name, exc.msg)
+            if not created:
                 raise
             # A new instance that cannot start (a proxy port taken, a bad device) is not left
             # behind half-configured: LXD is put back as it was.
@@ -283,6 +287,18 @@ class InstanceManager(LxdManager):
         if status == "Running" and self.params["wait_for_ipv4"] and not self.reconciler.check_mode:
             self._wait_for_ipv4(name)
         return self._result(name, planned=dict(current, status=status))
+
+    def _proxy_cause(self, name, message):
+        """Which proxy listen addresses are taken, when a start failed on a proxy device of an
+        instance on this machine's LXD (its message does not always say)."""
+        if "proxy device" not in message or not self.client.where.startswith("unix:"):
+            return ""
+        try:
+            devices = self.client.get(self._path(name)).get("expanded_devices") or {}
+        except LxdkitError:
+            return ""
+        taken = taken_proxy_listeners(devices)
+        return "; address already in use on this host: %s" % ", ".join(taken) if taken else ""
 
     @staticmethod
     def _path(name, *rest):

@@ -68,6 +68,10 @@ taken=$(cat "$scratch/port")
 expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_listen_port\": $taken}" \
   "address already in use"
 kill "$holder"
+# LXD 5.0 words it either way ("address already in use" or "Failed to receive fd from listener
+# process"): the module names the taken address and the device whatever LXD said.
+grep -qF "address already in use on this host: 127.0.0.1:$taken (proxy device " "$scratch/out.txt" \
+  || { echo "FAIL: the taken address and its proxy device were not named"; exit 1; }
 grep -qF "the instance this task created was deleted again" "$scratch/out.txt" || { echo "FAIL: no word of the cleanup"; exit 1; }
 if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: the instance that could not start was left behind"; exit 1; fi
 echo "ok: a taken port fails clearly and leaves no instance"
