@@ -102,9 +102,19 @@ class LxdClient:
     @property
     def server(self):
         """GET /1.0 as read when connecting: api_extensions, environment, auth."""
+        self._connected()
+        return self._host_info
+
+    @property
+    def on_this_host(self):
+        """True when the daemon is reached through its unix socket, so it runs on this machine."""
+        return isinstance(self._connected(), UnixHttp)
+
+    def _connected(self):
+        """The transport, connected on first use."""
         if self._http is None:
             self._connect()
-        return self._host_info
+        return self._http
 
     def has_extension(self, name):
         return name in self.server.get("api_extensions", [])
@@ -176,9 +186,7 @@ class LxdClient:
     def request(self, method, path, params=None, json=None, data=None, headers=None, stream=False, timeout=None, is_api=True):
         """One raw call; returns the response (``status_code``, ``headers``, ``json()``,
         ``content``, ``iter_content(n)``), errors translated. Prefer get/find/send."""
-        if self._http is None:
-            self._connect()
-        return self._call(self._http, method, path, params, json, data, headers, stream, timeout, is_api)
+        return self._call(self._connected(), method, path, params, json, data, headers, stream, timeout, is_api)
 
     def _in_project(self, params):
         """Query parameters with the client's project (an explicit ``project`` wins)."""
@@ -277,7 +285,7 @@ class LxdClient:
         while True:
             path = "operations/%s/wait" % op_id
             try:
-                response = self._http.request("GET", path, params=self._in_project({"timeout": poll}), timeout=poll + self.timeout)
+                response = self._connected().request("GET", path, params=self._in_project({"timeout": poll}), timeout=poll + self.timeout)
             except HttpStatusError as exc:
                 raise self.api_error("GET", path, exc.response)
             except HttpTimeout:

@@ -291,7 +291,7 @@ class InstanceManager(LxdManager):
     def _proxy_cause(self, name, message):
         """Which proxy listen addresses are taken, when a start failed on a proxy device of an
         instance on this machine's LXD (its message does not always say)."""
-        if "proxy device" not in message or not self.client.where.startswith("unix:"):
+        if "proxy device" not in message or not self.client.on_this_host:
             return ""
         try:
             devices = self.client.get(self._path(name)).get("expanded_devices") or {}
