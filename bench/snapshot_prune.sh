@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: delete N snapshots of one instance with lxd_snapshot state=pruned (deletions
 # started concurrently, max_parallel at a time), the same module one deletion at a time
-# (max_parallel 1), and a shell loop of `lxc delete instance/snapshot`. Same LXD, same run.
+# (max_parallel 1), a shell loop of `lxc delete instance/snapshot`, and the floor for any client:
+# bench/prune_floor.py, the standard library alone over the socket, no Ansible. Same LXD, same
+# run. Each row also gives the CPU seconds the LXD daemon spent meanwhile.
 # Usage: bench/snapshot_prune.sh [N]      (env MAX_PARALLEL, default 8; needs: make venv, lxd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,20 @@ make_snapshots() {  # $1 prefix: N snapshots; pruning keeps the newest
   local i
   for i in $(seq 1 "$count"); do lxc snapshot "$instance" "$1-$i"; done
 }
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc; }
+lxd_pid=$(pgrep -o -x lxd)
+lxd_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$lxd_pid/stat"; }
+cpu_jiffies() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # steal, all
+declare -A daemon_cpu steal
+seconds() {  # $1 label: wall seconds on stdout; LXD's CPU seconds and the machine's steal %
+  local label=$1 start end cpu steal0 all0 steal1 all1; shift
+  cpu=$(lxd_cpu); read -r steal0 all0 < <(cpu_jiffies); start=$(date +%s.%N)
+  "$@" >/dev/null
+  end=$(date +%s.%N); read -r steal1 all1 < <(cpu_jiffies)
+  daemon_cpu[$label]=$(echo "$(lxd_cpu) - $cpu" | bc)
+  # Steal: the hypervisor ran someone else on our cores; high steal makes a run's times noise.
+  steal[$label]=$(( 100 * (steal1 - steal0) / (all1 - all0 > 0 ? all1 - all0 : 1) ))
+  echo "$end - $start" | bc
+}
 snapshot_count() { lxc query "/1.0/instances/$instance/snapshots" | grep -c '"/1.0/' || true; }
 
 prune_playbook() {  # $1 match prefix, $2 max_parallel
@@ -37,21 +52,27 @@ YAML
 }
 module_prune() { ANSIBLE_COLLECTIONS_PATH=$collections .venv/bin/ansible-playbook -i localhost, "$work/prune-$1.yml"; }
 shell_prune() { local i; for i in $(seq 1 $((count - 1))); do lxc delete "$instance/sh-$i"; done; }
+floor_prune() { .venv/bin/python bench/prune_floor.py "$instance" "$parallel" $(seq -f 'raw-%g' 1 $((count - 1))); }
 
 prune_playbook par "$parallel"
 prune_playbook seq 1
 
-make_snapshots par; parallel_time=$(seconds module_prune par); parallel_left=$(snapshot_count)
+# Not $(seconds ...): daemon_cpu and steal must be set in this shell, not in a subshell.
+make_snapshots par; seconds par module_prune par > "$work/t"; parallel_time=$(<"$work/t"); parallel_left=$(snapshot_count)
 lxc delete "$instance/par-$count"
-make_snapshots seq; sequential_time=$(seconds module_prune seq); sequential_left=$(snapshot_count)
+make_snapshots seq; seconds seq module_prune seq > "$work/t"; sequential_time=$(<"$work/t"); sequential_left=$(snapshot_count)
 lxc delete "$instance/seq-$count"
-make_snapshots sh; shell_time=$(seconds shell_prune)
+make_snapshots sh; seconds sh shell_prune > "$work/t"; shell_time=$(<"$work/t")
+lxc delete "$instance/sh-$count"
+make_snapshots raw; seconds raw floor_prune > "$work/t"; floor_time=$(<"$work/t"); floor_left=$(snapshot_count)
 
 ratio() { echo "$1 / $parallel_time" | bc -l; }
 printf '\n%d snapshots of one stopped busybox container, LXD %s (dir pool), %s cores\n\n' "$count" "$(lxd --version)" "$(nproc)"
-printf '| method | seconds | vs module |\n|---|---|---|\n'
-printf '| lxd_snapshot state=pruned, max_parallel %s | %.1f | 1.00x |\n' "$parallel" "$parallel_time"
-printf '| lxd_snapshot state=pruned, max_parallel 1 | %.1f | %.2fx |\n' "$sequential_time" "$(ratio "$sequential_time")"
-printf '| shell loop of lxc delete | %.1f | %.2fx |\n' "$shell_time" "$(ratio "$shell_time")"
-printf '\n(snapshots left after the module runs: %s and %s, the newest each time; module times include ansible-playbook start)\n' \
-  "$parallel_left" "$sequential_left"
+printf '| method | seconds | vs module | LXD daemon CPU seconds | CPU steal |\n|---|---|---|---|---|\n'
+printf '| lxd_snapshot state=pruned, max_parallel %s | %.1f | 1.00x | %.1f | %s%% |\n' "$parallel" "$parallel_time" "${daemon_cpu[par]}" "${steal[par]}"
+printf '| lxd_snapshot state=pruned, max_parallel 1 | %.1f | %.2fx | %.1f | %s%% |\n' "$sequential_time" "$(ratio "$sequential_time")" "${daemon_cpu[seq]}" "${steal[seq]}"
+printf '| shell loop of lxc delete | %.1f | %.2fx | %.1f | %s%% |\n' "$shell_time" "$(ratio "$shell_time")" "${daemon_cpu[sh]}" "${steal[sh]}"
+printf '| the same deletions without Ansible (bench/prune_floor.py), %s at a time | %.1f | %.2fx | %.1f | %s%% |\n' "$parallel" "$floor_time" "$(ratio "$floor_time")" "${daemon_cpu[raw]}" "${steal[raw]}"
+printf '\nshell loop / no-Ansible client: %.2fx, the ratio left for the module with the Ansible start and the listing taken away.\n' "$(echo "$shell_time / $floor_time" | bc -l)"
+printf '(snapshots left: %s and %s after the module runs, %s after the no-Ansible run, the newest each time;\n module times include ansible-playbook start)\n' \
+  "$parallel_left" "$sequential_left" "$floor_left"
