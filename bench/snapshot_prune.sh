@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: delete N snapshots of one instance with lxd_snapshot state=pruned (deletions
 # started concurrently, max_parallel at a time), the same module one deletion at a time
-# (max_parallel 1), a shell loop of `lxc delete instance/snapshot`, and the floor for any client:
-# bench/prune_floor.py, the standard library alone over the socket, no Ansible. Same LXD, same
-# run. Each row also gives the CPU seconds the LXD daemon spent meanwhile.
+# (max_parallel 1), a shell loop of `lxc delete instance/snapshot`, and the module's way of
+# deleting without Ansible (bench/prune_without_ansible.py, the standard library alone over the
+# socket). Same LXD, same run. Each row also gives the CPU seconds the LXD daemon spent
+# meanwhile and the share of CPU time the hypervisor stole from this machine.
 # Usage: bench/snapshot_prune.sh [N]      (env MAX_PARALLEL, default 8; needs: make venv, lxd)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +53,7 @@ YAML
 }
 module_prune() { ANSIBLE_COLLECTIONS_PATH=$collections .venv/bin/ansible-playbook -i localhost, "$work/prune-$1.yml"; }
 shell_prune() { local i; for i in $(seq 1 $((count - 1))); do lxc delete "$instance/sh-$i"; done; }
-floor_prune() { .venv/bin/python bench/prune_floor.py "$instance" "$parallel" $(seq -f 'raw-%g' 1 $((count - 1))); }
+bare_prune() { .venv/bin/python bench/prune_without_ansible.py "$instance" "$parallel" $(seq -f 'raw-%g' 1 $((count - 1))); }
 
 prune_playbook par "$parallel"
 prune_playbook seq 1
@@ -64,7 +65,7 @@ make_snapshots seq; seconds seq module_prune seq > "$work/t"; sequential_time=$(
 lxc delete "$instance/seq-$count"
 make_snapshots sh; seconds sh shell_prune > "$work/t"; shell_time=$(<"$work/t")
 lxc delete "$instance/sh-$count"
-make_snapshots raw; seconds raw floor_prune > "$work/t"; floor_time=$(<"$work/t"); floor_left=$(snapshot_count)
+make_snapshots raw; seconds raw bare_prune > "$work/t"; bare_time=$(<"$work/t"); bare_left=$(snapshot_count)
 
 ratio() { echo "$1 / $parallel_time" | bc -l; }
 printf '\n%d snapshots of one stopped busybox container, LXD %s (dir pool), %s cores\n\n' "$count" "$(lxd --version)" "$(nproc)"
@@ -72,7 +73,7 @@ printf '| method | seconds | vs module | LXD daemon CPU seconds | CPU steal |\n|
 printf '| lxd_snapshot state=pruned, max_parallel %s | %.1f | 1.00x | %.1f | %s%% |\n' "$parallel" "$parallel_time" "${daemon_cpu[par]}" "${steal[par]}"
 printf '| lxd_snapshot state=pruned, max_parallel 1 | %.1f | %.2fx | %.1f | %s%% |\n' "$sequential_time" "$(ratio "$sequential_time")" "${daemon_cpu[seq]}" "${steal[seq]}"
 printf '| shell loop of lxc delete | %.1f | %.2fx | %.1f | %s%% |\n' "$shell_time" "$(ratio "$shell_time")" "${daemon_cpu[sh]}" "${steal[sh]}"
-printf '| the same deletions without Ansible (bench/prune_floor.py), %s at a time | %.1f | %.2fx | %.1f | %s%% |\n' "$parallel" "$floor_time" "$(ratio "$floor_time")" "${daemon_cpu[raw]}" "${steal[raw]}"
-printf '\nshell loop / no-Ansible client: %.2fx, the ratio left for the module with the Ansible start and the listing taken away.\n' "$(echo "$shell_time / $floor_time" | bc -l)"
+printf '| the same deletions without Ansible (bench/prune_without_ansible.py), %s at a time | %.1f | %.2fx | %.1f | %s%% |\n' "$parallel" "$bare_time" "$(ratio "$bare_time")" "${daemon_cpu[raw]}" "${steal[raw]}"
+printf '\nshell loop / no-Ansible client: %.2fx, the ratio left for the module with the Ansible start and the listing taken away.\n' "$(echo "$shell_time / $bare_time" | bc -l)"
 printf '(snapshots left: %s and %s after the module runs, %s after the no-Ansible run, the newest each time;\n module times include ansible-playbook start)\n' \
-  "$parallel_left" "$sequential_left" "$floor_left"
+  "$parallel_left" "$sequential_left" "$bare_left"

@@ -3,7 +3,7 @@ the standard library alone over LXD's unix socket. One thread keeps PARALLEL del
 running: it starts a DELETE, and once PARALLEL are running waits for the oldest first, as the
 module does. What is left of the time is LXD's own work. Prints the seconds taken.
 
-Usage: prune_floor.py INSTANCE PARALLEL SNAPSHOT...   (socket: $LXD_SOCKET or LXD's default)
+Usage: prune_without_ansible.py INSTANCE PARALLEL SNAPSHOT...   (socket: $LXD_SOCKET or LXD's default)
 """
 import collections
 import http.client
