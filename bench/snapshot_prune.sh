@@ -26,17 +26,6 @@ make_snapshots() {  # $1 prefix: N snapshots; pruning keeps the newest
 lxd_pid=$(pgrep -o -x lxd)
 lxd_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$lxd_pid/stat"; }
 cpu_jiffies() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # steal, all
-declare -A daemon_cpu steal
-seconds() {  # $1 label: wall seconds on stdout; LXD's CPU seconds and the machine's steal %
-  local label=$1 start end cpu steal0 all0 steal1 all1; shift
-  cpu=$(lxd_cpu); read -r steal0 all0 < <(cpu_jiffies); start=$(date +%s.%N)
-  "$@" >/dev/null
-  end=$(date +%s.%N); read -r steal1 all1 < <(cpu_jiffies)
-  daemon_cpu[$label]=$(echo "$(lxd_cpu) - $cpu" | bc)
-  # Steal: the hypervisor ran someone else on our cores; high steal makes a run's times noise.
-  steal[$label]=$(( 100 * (steal1 - steal0) / (all1 - all0 > 0 ? all1 - all0 : 1) ))
-  echo "$end - $start" | bc
-}
 snapshot_count() { lxc query "/1.0/instances/$instance/snapshots" | grep -c '"/1.0/' || true; }
 
 prune_playbook() {  # $1 match prefix, $2 max_parallel
@@ -58,22 +47,33 @@ bare_prune() { .venv/bin/python bench/prune_without_ansible.py "$instance" "$par
 prune_playbook par "$parallel"
 prune_playbook seq 1
 
-# Not $(seconds ...): daemon_cpu and steal must be set in this shell, not in a subshell.
-make_snapshots par; seconds par module_prune par > "$work/t"; parallel_time=$(<"$work/t"); parallel_left=$(snapshot_count)
-lxc delete "$instance/par-$count"
-make_snapshots seq; seconds seq module_prune seq > "$work/t"; sequential_time=$(<"$work/t"); sequential_left=$(snapshot_count)
-lxc delete "$instance/seq-$count"
-make_snapshots sh; seconds sh shell_prune > "$work/t"; shell_time=$(<"$work/t")
-lxc delete "$instance/sh-$count"
-make_snapshots raw; seconds raw bare_prune > "$work/t"; bare_time=$(<"$work/t"); bare_left=$(snapshot_count)
+declare -A wall daemon_cpu steal left
+measure() {  # $1 label, also the snapshots' prefix; then the command that prunes them
+  local label=$1 start cpu steal0 all0 steal1 all1; shift
+  make_snapshots "$label"
+  cpu=$(lxd_cpu); read -r steal0 all0 < <(cpu_jiffies); start=$(date +%s.%N)
+  "$@" >/dev/null
+  wall[$label]=$(echo "$(date +%s.%N) - $start" | bc); read -r steal1 all1 < <(cpu_jiffies)
+  daemon_cpu[$label]=$(echo "$(lxd_cpu) - $cpu" | bc)
+  # Steal: the hypervisor ran someone else on our cores; high steal makes a run's times noise.
+  steal[$label]=$(( 100 * (steal1 - steal0) / (all1 - all0 > 0 ? all1 - all0 : 1) ))
+  left[$label]=$(snapshot_count)
+  lxc delete "$instance/$label-$count"
+}
+measure par module_prune par
+measure seq module_prune seq
+measure sh shell_prune
+measure raw bare_prune
 
-ratio() { echo "$1 / $parallel_time" | bc -l; }
+row() {  # $1 label, $2 the method's name in the table
+  printf '| %s | %.1f | %.2fx | %.1f | %s%% |\n' "$2" "${wall[$1]}" "$(echo "${wall[$1]} / ${wall[par]}" | bc -l)" "${daemon_cpu[$1]}" "${steal[$1]}"
+}
 printf '\n%d snapshots of one stopped busybox container, LXD %s (dir pool), %s cores\n\n' "$count" "$(lxd --version)" "$(nproc)"
 printf '| method | seconds | vs module | LXD daemon CPU seconds | CPU steal |\n|---|---|---|---|---|\n'
-printf '| lxd_snapshot state=pruned, max_parallel %s | %.1f | 1.00x | %.1f | %s%% |\n' "$parallel" "$parallel_time" "${daemon_cpu[par]}" "${steal[par]}"
-printf '| lxd_snapshot state=pruned, max_parallel 1 | %.1f | %.2fx | %.1f | %s%% |\n' "$sequential_time" "$(ratio "$sequential_time")" "${daemon_cpu[seq]}" "${steal[seq]}"
-printf '| shell loop of lxc delete | %.1f | %.2fx | %.1f | %s%% |\n' "$shell_time" "$(ratio "$shell_time")" "${daemon_cpu[sh]}" "${steal[sh]}"
-printf '| the same deletions without Ansible (bench/prune_without_ansible.py), %s at a time | %.1f | %.2fx | %.1f | %s%% |\n' "$parallel" "$bare_time" "$(ratio "$bare_time")" "${daemon_cpu[raw]}" "${steal[raw]}"
-printf '\nshell loop / no-Ansible client: %.2fx, the ratio left for the module with the Ansible start and the listing taken away.\n' "$(echo "$shell_time / $bare_time" | bc -l)"
+row par "lxd_snapshot state=pruned, max_parallel $parallel"
+row seq "lxd_snapshot state=pruned, max_parallel 1"
+row sh "shell loop of lxc delete"
+row raw "the same deletions without Ansible (bench/prune_without_ansible.py), $parallel at a time"
+printf '\nshell loop / no-Ansible client: %.2fx, the ratio left for the module with the Ansible start and the listing taken away.\n' "$(echo "${wall[sh]} / ${wall[raw]}" | bc -l)"
 printf '(snapshots left: %s and %s after the module runs, %s after the no-Ansible run, the newest each time;\n module times include ansible-playbook start)\n' \
-  "$parallel_left" "$sequential_left" "$bare_left"
+  "${left[par]}" "${left[seq]}" "${left[raw]}"
