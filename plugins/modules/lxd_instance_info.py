@@ -162,6 +162,12 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse
 STATUSES = ["Running", "Stopped", "Frozen"]
 
 
+def _time_or_none(value):
+    """LXD's way of saying never: its zero time, or the Unix epoch (an instance never started)."""
+    when = parse_lxd_time(value)
+    return None if when is None or when.timestamp() == 0 else value
+
+
 def instance_info(instance):
     """One entry of the result, from an instance of GET instances?recursion=2."""
     state = instance.get("state") or {}
@@ -181,8 +187,7 @@ def instance_info(instance):
         ephemeral=bool(instance.get("ephemeral")),
         stateful=bool(instance.get("stateful")),
         created_at=instance.get("created_at"),
-        # LXD says 0001-01-01T00:00:00Z for never.
-        last_used_at=None if parse_lxd_time(instance.get("last_used_at")) is None else instance.get("last_used_at"),
+        last_used_at=_time_or_none(instance.get("last_used_at")),
         addresses=addresses(state),
         addresses_ipv6=addresses(state, "inet6"),
         snapshots_count=len(instance.get("snapshots") or []),
