@@ -16,8 +16,8 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
-from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost, HttpStatusError, HttpTimeout, UnixHttp
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, BUSY_PAUSE, LxdkitError, LxdkitNotFound, is_busy_refusal
+from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpError, HttpStatusError, HttpTimeout, UnixHttp
 
 # Debian/Ubuntu packages first, then the snap.
 DEFAULT_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
@@ -40,6 +40,10 @@ def connection_argument_spec():
         project=dict(type="str", default=DEFAULT_PROJECT),
         timeout=dict(type="float", default=30.0),
     )
+
+
+# The names of the connection options, in the order LxdClient takes them.
+CONNECTION_OPTIONS = tuple(connection_argument_spec())
 
 
 def resolve_endpoint(url, snap_url=None, exists=os.path.exists):
@@ -94,8 +98,10 @@ class LxdClient:
         self._host_info = None
 
     @classmethod
-    def from_params(cls, params):
-        return cls(**dict((key, params.get(key)) for key in connection_argument_spec()))
+    def from_options(cls, get):
+        """The client for the connection options, read one by one with ``get(name)``: a module's
+        ``params.get``, a plugin's ``get_option``. Modules and plugins build it this one way."""
+        return cls(**dict((name, get(name)) for name in CONNECTION_OPTIONS))
 
     # -- connection -------------------------------------------------------------------------
 
@@ -116,9 +122,6 @@ class LxdClient:
             self._connect()
         return self._http
 
-    def has_extension(self, name):
-        return name in self.server.get("api_extensions", [])
-
     def _connect(self):
         endpoint, self.where = resolve_endpoint(self.url, self.snap_url)
         cert = self._client_cert(endpoint)  # checked for every endpoint; the socket needs none
@@ -132,12 +135,8 @@ class LxdClient:
             transport = UnixHttp(endpoint, self.timeout)
             try:
                 self._host_info = transport.request("GET", "").json().get("metadata") or {}
-            except HttpStatusError as exc:
-                raise self.api_error("GET", "/1.0", exc.response)
-            except HttpTimeout:
-                raise self.timeout_error("connect")
-            except HttpConnectionLost as exc:
-                raise LxdkitError("LXD is not reachable at %s: %s. Is the daemon running (lxd waitready)?" % (self.where, exc))
+            except HttpError as exc:
+                raise self._translated(exc, "GET", "/1.0", "connect", connecting=True)
         self._http = transport
         if self.project != DEFAULT_PROJECT:
             self._check_project()
@@ -163,10 +162,12 @@ class LxdClient:
                 "or fix the project option" % (self.project, self.where, self.project), project=self.project)
 
     def close(self):
+        """Close the transport's kept connections (a plugin that is done with the server)."""
         if self._http is not None:
             self._http.close()
+            self._http = None
 
-    # -- requests ---------------------------------------------------------------------------
+    # -- errors -----------------------------------------------------------------------------
 
     def timeout_error(self, what):
         return LxdkitError("LXD at %s did not answer %s within %s s (raise the timeout option)" % (self.where, what, self.timeout))
@@ -183,10 +184,26 @@ class LxdClient:
                                % (self.where, method, path, self.project, text), status=403, lxd_error=text)
         return LxdkitError("LXD refused %s %s: %s" % (method, path, text), status=status, lxd_error=text)
 
+    def _translated(self, exc, method, path, what, connecting=False):
+        """The one translation of a transport failure (``_http.HttpError``) into ``LxdkitError``."""
+        if isinstance(exc, HttpStatusError):
+            return self.api_error(method, path, exc.response)
+        if isinstance(exc, HttpTimeout):
+            return self.timeout_error(what)
+        if connecting:
+            return LxdkitError("LXD is not reachable at %s: %s. Is the daemon running (lxd waitready)?" % (self.where, exc))
+        return LxdkitError("lost the connection to LXD at %s %s (did the daemon stop?): %s" % (self.where, what, exc))
+
+    # -- requests ---------------------------------------------------------------------------
+
     def request(self, method, path, params=None, json=None, data=None, headers=None, stream=False, timeout=None, is_api=True):
         """One raw call; returns the response (``status_code``, ``headers``, ``json()``,
         ``content``, ``iter_content(n)``), errors translated. Prefer get/find/send."""
-        return self._call(self._connected(), method, path, params, json, data, headers, stream, timeout, is_api)
+        try:
+            return self._connected().request(method, path, params=self._in_project(params), json_body=json, data=data,
+                                             headers=headers, stream=stream, timeout=timeout, is_api=is_api)
+        except HttpError as exc:
+            raise self._translated(exc, method, path, "during %s %s" % (method, path))
 
     def _in_project(self, params):
         """Query parameters with the client's project (an explicit ``project`` wins)."""
@@ -194,18 +211,6 @@ class LxdClient:
         if self.project != DEFAULT_PROJECT:
             params.setdefault("project", self.project)
         return params
-
-    def _call(self, transport, method, path, params, json=None, data=None, headers=None, stream=False, timeout=None, is_api=True):
-        what = "%s %s" % (method, path)
-        try:
-            return transport.request(method, path, params=self._in_project(params), json_body=json, data=data, headers=headers,
-                                     stream=stream, timeout=timeout, is_api=is_api)
-        except HttpStatusError as exc:
-            raise self.api_error(method, path, exc.response)
-        except HttpTimeout:
-            raise self.timeout_error(what)
-        except HttpConnectionLost as exc:
-            raise LxdkitError("lost the connection to LXD at %s during %s (did the daemon stop?): %s" % (self.where, what, exc))
 
     def download(self, path, chunk_size, response=None):
         """Yield the body of GET ``path`` in chunks (memory flat whatever the size). A broken
@@ -219,8 +224,8 @@ class LxdClient:
             for chunk in response.iter_content(chunk_size):
                 received += len(chunk)
                 yield chunk
-        except (HttpConnectionLost, HttpTimeout) as exc:
-            raise LxdkitError("lost the connection to LXD at %s after %d bytes of %s: %s" % (self.where, received, path, exc))
+        except HttpError as exc:
+            raise self._translated(exc, "GET", path, "after %d bytes of %s" % (received, path))
         finally:
             response.close()
         if expected is not None and expected.isdigit() and int(expected) != received:
@@ -237,16 +242,18 @@ class LxdClient:
         except LxdkitNotFound:
             return None
 
-    def send(self, method, path, body=None, params=None, target=None, wait=True):
+    def send(self, method, path, body=None, params=None, target=None, wait=True, data=None, headers=None):
         """POST/PUT/PATCH/DELETE; waits for an asynchronous operation unless ``wait`` is false.
 
+        ``body`` goes as JSON; ``data`` instead is a raw body (bytes, or an open file or a
+        ``MultipartBody`` streamed from disk) with its ``headers`` (image and backup uploads).
         Returns the response metadata, or the finished operation's metadata. With ``wait``
-        false an asynchronous call returns the operation path for ``wait_all``.
+        false an asynchronous call returns the operation path, for ``wait``.
         """
         params = dict(params or {})
         if target:
             params["target"] = target
-        response = self.request(method, path, params=params, json=body)
+        response = self.request(method, path, params=params, json=body, data=data, headers=headers)
         if response.status_code != 202:
             try:
                 return response.json().get("metadata")
@@ -257,57 +264,49 @@ class LxdClient:
             return operation
         return self.wait(operation, "%s %s" % (method, path))
 
-    def send_when_free(self, method, path, body=None, done=None, attempts=BUSY_ATTEMPTS, **kwargs):
-        """send(), tried again after a pause while LXD refuses because another operation holds
-        the instance (two runs working on one instance at once). ``done()`` says whether the
-        goal has been reached meanwhile (by the other run); then the refusal is no failure."""
-        for attempt in range(attempts):
-            try:
-                return self.send(method, path, body, **kwargs)
-            except LxdkitError as exc:
-                if done is not None and done():
-                    return None
-                if attempt + 1 == attempts or not is_busy_refusal(exc):
-                    raise
-            time.sleep(0.25 * (attempt + 1))
-        return None
-
     def start(self, method, path, body=None, params=None, target=None):
         """Start an asynchronous call and return its operation (None if LXD answered at once)."""
         return self.send(method, path, body=body, params=params, target=target, wait=False)
 
-    def wait(self, operation, what="operation", deadline=None):
+    def wait(self, operation, what="operation"):
         """Wait for an operation path (``/1.0/operations/ID``); raise if it failed."""
         if not operation or not str(operation).startswith("/1.0/operations/"):
             return operation
-        op_id = operation.split("?", 1)[0].rsplit("/", 1)[-1]
+        path = "operations/%s/wait" % operation.split("?", 1)[0].rsplit("/", 1)[-1]
         poll = max(1, int(min(self.timeout, 30)))
         while True:
-            path = "operations/%s/wait" % op_id
-            try:
-                response = self._connected().request("GET", path, params=self._in_project({"timeout": poll}), timeout=poll + self.timeout)
-            except HttpStatusError as exc:
-                raise self.api_error("GET", path, exc.response)
-            except HttpTimeout:
-                raise self.timeout_error("while waiting for %s" % what)
-            except HttpConnectionLost as exc:
-                raise LxdkitError("lost the connection to LXD at %s while waiting for %s (did the daemon stop?): %s" % (self.where, what, exc))
+            # Each wait returns after ``poll`` seconds at the latest; the transport's own
+            # timeout must outlast it.
+            response = self.request("GET", path, params={"timeout": poll}, timeout=poll + self.timeout)
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
                 text = data.get("err") or data.get("status")
                 raise LxdkitError("LXD failed %s: %s" % (what, text), lxd_error=text)
             if data.get("status") in ("Success", "Cancelled") or data.get("status_code") == 200:
                 return data
-            if deadline is not None and time.monotonic() > deadline:
-                raise LxdkitError("%s is still running on LXD at %s after the deadline" % (what, self.where))
 
-    def wait_all(self, operations, what="operations"):
-        """Wait for several started operations; report every failure together."""
-        failures = []
-        for operation in operations:
+    # -- retries ----------------------------------------------------------------------------
+
+    def retry(self, attempt, done=None, attempts=BUSY_ATTEMPTS, retry_on=is_busy_refusal, pause=BUSY_PAUSE):
+        """Call ``attempt(number)`` (from 1) until it returns; the one retry rule of the collection.
+
+        A failure for which ``retry_on(error)`` is true is tried again after ``pause`` times the
+        attempt number seconds, up to ``attempts`` times (LXD refuses for a moment while another
+        operation holds the instance: two runs working on one instance at once). ``done()`` says
+        whether the goal has been reached meanwhile (by the other run); then a failure is no
+        failure and None is returned.
+        """
+        for number in range(1, attempts + 1):
             try:
-                self.wait(operation, what)
+                return attempt(number)
             except LxdkitError as exc:
-                failures.append(exc.msg)
-        if failures:
-            raise LxdkitError("%d of %d %s failed: %s" % (len(failures), len(operations), what, "; ".join(failures)))
+                if done is not None and done():
+                    return None
+                if number == attempts or not retry_on(exc):
+                    raise
+            time.sleep(pause * number)
+        return None
+
+    def send_when_free(self, method, path, body=None, done=None, **kwargs):
+        """send(), tried again while LXD refuses because another operation holds the object."""
+        return self.retry(lambda _number: self.send(method, path, body, **kwargs), done=done)

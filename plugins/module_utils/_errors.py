@@ -32,6 +32,8 @@ BUSY_REFUSALS = (
     "snapshot record count doesn't match",
 )
 BUSY_ATTEMPTS = 6
+# Seconds to wait before attempt N+1, times N.
+BUSY_PAUSE = 0.25
 
 
 def is_busy_refusal(error):
