@@ -96,7 +96,8 @@ from ansible.utils.display import Display
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._exec import CHUNK, pull, push, run
+from ansible_collections.lxdkit.lxd.plugins.module_utils._exec import pull, push, run
+from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 
 display = Display()
 

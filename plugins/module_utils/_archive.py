@@ -16,7 +16,7 @@ import subprocess
 import tarfile
 import zlib
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import CHUNK
+from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
 # The file every LXD backup carries; LXD refuses an import without it.

@@ -15,7 +15,6 @@ import uuid
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
-CHUNK = 1024 * 1024
 _SHELL_FAILURES = {"Command not found": 127, "Command not executable": 126, "Permission denied": 126}
 
 
@@ -59,7 +58,7 @@ def push(client, instance, path, data, mode=0o644, uid=0, gid=0):
     """Write a file in the instance from bytes or an open binary file (streamed from disk)."""
     headers = {"Content-Type": "application/octet-stream", "X-LXD-type": "file", "X-LXD-mode": "%04o" % mode,
                "X-LXD-uid": str(uid), "X-LXD-gid": str(gid), "X-LXD-write": "overwrite"}
-    client.request("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
+    client.send("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
 
 
 def pull(client, instance, path, hops=10):

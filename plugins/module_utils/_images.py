@@ -10,9 +10,11 @@ import os
 import re
 import tarfile
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import CHUNK, sha256_file, write_atomically
+from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import write_atomically
+from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import MultipartBody
+from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 
 
 _ALREADY_EXISTS = re.compile(r"^The image already exists: ([0-9a-f]{64})$")
@@ -51,15 +53,14 @@ def upload_image(client, metadata_path, rootfs_path=None, public=False):
     with open(metadata_path, "rb") as metadata:
         if rootfs_path is None:
             headers["Content-Type"] = "application/octet-stream"
-            operation = client.request("POST", "images", data=metadata, headers=headers).json().get("operation")
+            result = client.send("POST", "images", data=metadata, headers=headers)
         else:
             with open(rootfs_path, "rb") as rootfs:
                 form = MultipartBody([("metadata", os.path.basename(metadata_path), metadata),
                                       ("rootfs", os.path.basename(rootfs_path), rootfs)])
                 headers["Content-Type"] = form.content_type
-                operation = client.request("POST", "images", data=form, headers=headers).json().get("operation")
-    result = client.wait(operation, "importing the image") or {}
-    return (result.get("metadata") or {}).get("fingerprint")
+                result = client.send("POST", "images", data=form, headers=headers)
+    return ((result or {}).get("metadata") or {}).get("fingerprint")
 
 
 def download_image(client, fingerprint, dest):

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instance logic without LXD calls: the power actions between states, creation sources and
-the view of an instance that the modules compare and return."""
+"""Instances: the power actions between states, the creation source, what needs a restart,
+addresses and waiting for them."""
 
 from __future__ import annotations
 
 import re
+import time
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
@@ -71,6 +72,32 @@ def looks_like_fingerprint(text):
     return bool(_FINGERPRINT.match(text or ""))
 
 
+def creation_source(client, params):
+    """The source to create an instance from, from the module's ``source*`` options, and the
+    object a copy starts from (None for images)."""
+    if params["source_instance"]:
+        source = copy_source(params["source_instance"], params["instance_only"])
+        instance, _sep, snapshot = params["source_instance"].partition("/")
+        origin = client.find("instances/%s/snapshots/%s" % (instance, snapshot) if snapshot else "instances/%s" % instance)
+        if origin is None:
+            raise LxdkitError("source_instance %r does not exist in project %s" % (params["source_instance"], client.project))
+        return source, origin
+    image = params["source"]
+    if not image:
+        raise LxdkitError("instance %r does not exist: give source (an image alias or fingerprint) "
+                          "or source_instance to create it" % params["name"])
+    if params["source_server"]:
+        return dict(type="image", alias=image, server=params["source_server"], protocol=params["source_protocol"], mode="pull"), None
+    if client.find("images/aliases/%s" % image) is not None:
+        return dict(type="image", alias=image), None
+    if looks_like_fingerprint(image):
+        found = client.find("images/%s" % image)
+        if found is not None:
+            return dict(type="image", fingerprint=found["fingerprint"]), None
+    raise LxdkitError("image %r is not in the local image store (no such alias or fingerprint); "
+                      "import it first (lxd_image) or give source_server" % image)
+
+
 def copy_source(source_instance, instance_only):
     """The creation source for ``lxc copy SRC DST`` (SRC may be ``instance/snapshot``)."""
     parts = source_instance.split("/")
@@ -80,20 +107,6 @@ def copy_source(source_instance, instance_only):
     if len(parts) == 1:
         source["instance_only"] = bool(instance_only)
     return source
-
-
-def instance_view(instance):
-    """What the module manages and compares."""
-    if instance is None:
-        return None
-    return dict(
-        name=instance["name"],
-        description=instance.get("description") or "",
-        profiles=list(instance.get("profiles") or []),
-        config=dict(instance.get("config") or {}),
-        devices=dict(instance.get("devices") or {}),
-        ephemeral=bool(instance.get("ephemeral")),
-    )
 
 
 def addresses(state, family="inet"):
@@ -112,3 +125,16 @@ def missing_ipv4(state, interfaces=None):
     found = addresses(state)
     wanted = interfaces or sorted(found) or ["eth0"]
     return [nic for nic in wanted if not found.get(nic)]
+
+
+def wait_for_ipv4(client, name, interfaces, timeout):
+    """Wait until the instance's interfaces (all but lo, or ``interfaces``) have a global IPv4."""
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = missing_ipv4(client.get("instances/%s/state" % name), interfaces)
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise LxdkitError("instance %s has no IPv4 address on %s after %d s (wait_timeout); does the image run a DHCP client, "
+                              "and does the network hand out addresses?" % (name, ", ".join(missing), timeout))
+        time.sleep(1)

@@ -14,6 +14,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClien
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import Reconciler
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import Resources
 
 
 class LxdManager:
@@ -36,32 +37,9 @@ class LxdManager:
         self.client.server  # connect first: the lock is keyed by the resolved endpoint (where)
         return instance_lock(self.client.where, self.client.project, instance)
 
-    def rename(self, kind, path, view, current, name, new_name, find=None):
-        """Rename ``current`` (None: not found under ``name``) to ``new_name``.
-
-        Idempotent: when ``name`` is gone and ``new_name`` exists, the rename counts as done.
-        ``path(name)`` gives the object's API path, ``view(obj)`` what the diff shows.
-        Returns the object (as it is or will be) and the name to go on with.
-        """
-        renamed = (find or self.client.find)(path(new_name))
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename %s %r to %r: a %s named %r exists already" % (kind, name, new_name, kind, new_name))
-        if current is None:
-            return renamed, new_name
-        before = view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
-
-    def delete_unused(self, kind, path, view, current):
-        """Delete ``current`` unless LXD lists users of it (refused with the list, nothing changed)."""
-        if current is None:
-            return
-        users = current.get("used_by") or []
-        if users:
-            raise LxdkitError("%s %s is in use and cannot be deleted; first remove it from: %s" % (kind, current["name"], ", ".join(users)),
-                              used_by=users)
-        self.reconciler.step("delete", view(current), None, lambda: self.client.send("DELETE", path(current["name"])))
+    def resources(self, kind, collection, view, params=None):
+        """The shared lifecycle steps (``_resources.Resources``) for objects of one kind."""
+        return Resources(self.client, self.reconciler, kind, collection, view, params)
 
 
 def run_module(manager_class, argument_spec, **module_kwargs):
@@ -70,7 +48,7 @@ def run_module(manager_class, argument_spec, **module_kwargs):
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
     reconciler = Reconciler(check_mode=module.check_mode, diff_mode=module._diff)
     try:
-        manager = manager_class(module, LxdClient.from_params(module.params), reconciler)
+        manager = manager_class(module, LxdClient.from_options(module.params.get), reconciler)
         result = manager.run()
     except LxdkitError as exc:
         module.fail_json(msg=exc.msg, actions=reconciler.actions, **exc.details)

@@ -11,7 +11,8 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitEr
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 
 # Keys LXD fills in when a bridge is created without them (with "auto" addresses, a subnet it
-# picked). When the user does not write them they stay as LXD set them.
+# picked). When the user does not write them they stay as LXD set them (``desired_map``'s
+# ``server_defaulted``).
 SERVER_DEFAULTED = ("ipv4.address", "ipv4.nat", "ipv6.address", "ipv6.nat")
 # Values LXD replaces by concrete ones; once the network exists they match whatever LXD chose.
 RESOLVED_VALUES = ("auto",)
@@ -43,26 +44,8 @@ def is_resolved_by_server(key, value):
     return key.endswith(".address") and value in RESOLVED_VALUES
 
 
-def network_desired_config(current, wanted, merge):
-    """Like desired_map, plus: LXD-defaulted keys the user does not write are kept, and
-    ``auto`` matches the concrete value LXD chose."""
-    current = dict(current or {})
-    if wanted is None:
-        return current
-    result = dict(current) if merge else dict((key, current[key]) for key in SERVER_DEFAULTED if key in current)
-    for key, value in wanted.items():
-        if key in current and is_resolved_by_server(key, value):
-            result[key] = current[key]
-        else:
-            result[key] = value
-    return result
-
-
-def network_view(network):
-    if network is None:
-        return None
-    return dict(name=network["name"], type=network.get("type"), description=network.get("description") or "",
-                config=dict(network.get("config") or {}))
+# How a network's config merges (``_reconcile.desired_map``'s keyword arguments).
+NETWORK_CONFIG_RULES = dict(server_defaulted=SERVER_DEFAULTED, resolved_by_server=is_resolved_by_server)
 
 
 RULE_FIELDS = ("action", "source", "destination", "protocol", "source_port", "destination_port",
@@ -93,8 +76,3 @@ def normalize_rules(field, rules):
             raise LxdkitError("%s.state must be one of %s, got %r" % (where, ", ".join(RULE_STATES), values["state"]))
         result.append(canonical_rule(values))
     return result
-
-
-def stored_rules(rules):
-    """Rules as LXD returns them, in the same normal form as normalize_rules."""
-    return [dict((key, value) for key, value in rule.items() if value != "") for rule in rules or []]

@@ -20,14 +20,16 @@ def is_server_managed(key, prefixes=SERVER_MANAGED_PREFIXES):
     return any(key.startswith(prefix) for prefix in prefixes)
 
 
-def desired_map(current, wanted, merge, server_managed=SERVER_MANAGED_PREFIXES, resolved_by_server=None):
-    """The whole map (config or devices) to send to LXD.
+def desired_map(current, wanted, merge, server_managed=SERVER_MANAGED_PREFIXES, server_defaulted=(), resolved_by_server=None):
+    """The whole map (config or devices) to send to LXD; the one merge rule of the collection.
 
     ``current``: the map on the server ({} when creating). ``wanted``: the user's normalised
     map, or None when the option was not given (the current map is kept as it is).
     ``merge``: keep keys the user did not mention; otherwise the user's map is the whole truth,
-    apart from server-managed keys. ``resolved_by_server(key, value)`` says that LXD replaces
-    ``value`` by a concrete one (``ipv4.address: auto``): the concrete current value is kept.
+    apart from keys whose prefix is in ``server_managed`` (LXD's own) and the keys in
+    ``server_defaulted`` (LXD fills them in when they are not given: a bridge's addresses).
+    ``resolved_by_server(key, value)`` says that LXD replaces ``value`` by a concrete one
+    (``ipv4.address: auto``): the concrete current value is kept.
     """
     current = current or {}
     if wanted is None:
@@ -35,7 +37,8 @@ def desired_map(current, wanted, merge, server_managed=SERVER_MANAGED_PREFIXES, 
     if merge:
         result = copy.deepcopy(current)
     else:
-        result = dict((key, copy.deepcopy(value)) for key, value in current.items() if is_server_managed(key, server_managed))
+        result = dict((key, copy.deepcopy(value)) for key, value in current.items()
+                      if is_server_managed(key, server_managed) or key in server_defaulted)
     for key, value in wanted.items():
         if resolved_by_server is not None and key in current and resolved_by_server(key, value):
             result[key] = copy.deepcopy(current[key])
@@ -48,8 +51,10 @@ class Reconciler:
     """Runs the steps of one module invocation and keeps what the result reports.
 
     A step is a named write (``create``, ``update``, ``rename``, ``delete``...) with the
-    object's view before and after it (None: the object does not exist). An unchanged step
-    writes nothing. In check mode no write runs, but the step still counts as a change.
+    view of the whole object before and after it (None: the object does not exist), so that
+    the diff (the first step's before, the last step's after) describes the object. An
+    unchanged step writes nothing. In check mode no write runs, but the step still counts as
+    a change.
     """
 
     def __init__(self, check_mode=False, diff_mode=False):

@@ -11,6 +11,7 @@ kept; ``keep_last`` keeps the N newest; the union is kept. The newest item is al
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import re
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
@@ -72,6 +73,39 @@ def plan_retention(items, policy):
     keep_names = [name for name, _when in ordered if name in reasons]
     delete_names = [name for name, _when in ordered if name not in reasons]
     return keep_names, delete_names, reasons
+
+
+def plan_prune(items, policy, match, name_time_format=None, takes_part=None):
+    """Decide what pruning deletes: the one front end for snapshots and backup files.
+
+    ``items``: ``(name, time)`` pairs, the time an aware datetime (LXD's ``created_at``, a file's
+    mtime) or None. Only names matching the ``match`` glob (and ``takes_part(name)``, when
+    given) take part; with ``name_time_format`` the time comes from the name instead, and names
+    that do not follow it are left alone, as are items without a time.
+    Returns ``(deleted, kept, untouched)``: ``deleted`` is a list of ``{name, time}``, ``kept``
+    of ``{name, time, reasons}`` (the rules that keep it), both newest first, times in ISO 8601;
+    ``untouched`` is the sorted names that took no part.
+    """
+    timed, untouched = [], []
+    for name, when in items:
+        if fnmatch.fnmatchcase(name, match) and (takes_part is None or takes_part(name)):
+            when = time_from_name(name, name_time_format) if name_time_format else when
+        else:
+            when = None
+        if when is None:
+            untouched.append(name)
+        else:
+            timed.append((name, when))
+    keep, delete, reasons = plan_retention(timed, policy)
+    times = dict(timed)
+    deleted = [dict(name=name, time=times[name].isoformat()) for name in delete]
+    kept = [dict(name=name, time=times[name].isoformat(), reasons=reasons[name]) for name in keep]
+    return deleted, kept, sorted(untouched)
+
+
+def check_match(match):
+    if not match or not isinstance(match, str):
+        raise LxdkitError("match must be a non-empty glob such as 'auto-*'")
 
 
 _LXD_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$")

@@ -1,20 +1,26 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Snapshot views and the choice of what pruning deletes (pure logic, no LXD calls)."""
+"""Instance snapshots: create, restore, prune with concurrent deletions, and the glob that
+matches the names LXD makes for automatic snapshots."""
 
 from __future__ import annotations
 
-import fnmatch
+import collections
 import re
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time, plan_retention, time_from_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import Resources
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time, plan_prune
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import snapshot_view
+
 
 # LXD's automatic names: snapshots.pattern is a pongo2 template ("auto-{{ creation_date|date:'2006-01-02' }}")
 # or uses %d for a counter ("snap%d", the default).
 _TEMPLATE_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|%d")
 DEFAULT_PATTERN = "snap%d"
+# Rounds of one-at-a-time deletion after the concurrent pass (LXD's backup.yaml race).
+SETTLE_ATTEMPTS = 5
 
 
 def glob_for_pattern(pattern):
@@ -23,46 +29,104 @@ def glob_for_pattern(pattern):
     return glob if glob != pattern else glob + "*"
 
 
-def snapshot_view(snapshot):
-    """What a module returns for a snapshot: LXD's zero times become None, size -1 unknown."""
-    size = snapshot.get("size")
-    return dict(
-        name=snapshot["name"],
-        created_at=snapshot.get("created_at"),
-        expires_at=None if parse_lxd_time(snapshot.get("expires_at")) is None else snapshot.get("expires_at"),
-        last_used_at=None if parse_lxd_time(snapshot.get("last_used_at")) is None else snapshot.get("last_used_at"),
-        stateful=bool(snapshot.get("stateful")),
-        size=None if size is None or size < 0 else size,
-    )
+class Snapshots:
+    """The snapshots of one instance: the LXD calls of ``lxd_snapshot`` (and of anything else
+    that takes, renames, restores or prunes them), as shared lifecycle steps (``Resources``)."""
 
+    def __init__(self, client, reconciler, instance):
+        self.client = client
+        self.reconciler = reconciler
+        self.instance = instance
+        self.resources = Resources(client, reconciler, "snapshot", "instances/%s/snapshots" % instance, snapshot_view)
 
-def plan_prune(snapshots, policy, match, name_time_format=None):
-    """Decide what pruning deletes.
+    def path(self, name=None):
+        return self.resources.path(name) if name else self.resources.collection
 
-    ``snapshots``: LXD snapshot objects. Only names matching the ``match`` glob take part; with
-    ``name_time_format`` the time comes from the name (names that do not parse are left alone),
-    otherwise from LXD's ``created_at``. Returns ``(delete, kept, untouched)``: ``delete`` and
-    ``kept`` are lists of ``{name, time, reasons}``, newest first; ``untouched`` lists names.
-    """
-    timed, untouched = [], []
-    for snapshot in snapshots:
-        name = snapshot["name"]
-        when = None
-        if fnmatch.fnmatchcase(name, match):
-            when = time_from_name(name, name_time_format) if name_time_format else parse_lxd_time(snapshot.get("created_at"))
-        if when is None:
-            untouched.append(name)
-        else:
-            timed.append((name, when))
-    keep, delete, reasons = plan_retention(timed, policy)
-    times = dict(timed)
+    def find(self, name):
+        return self.resources.find(name)
 
-    def entry(name):
-        return dict(name=name, time=times[name].isoformat(), reasons=reasons.get(name, []))
+    def listed(self):
+        """Every snapshot of the instance, with its details."""
+        return self.client.get(self.path(), params={"recursion": "1"}) or []
 
-    return [entry(name) for name in delete], [entry(name) for name in keep], sorted(untouched)
+    def names(self):
+        return [url.rsplit("/", 1)[-1] for url in self.client.get(self.path()) or []]
 
+    def create(self, name, stateful=False, expires_at=None):
+        """Take snapshot ``name``; returns its planned view. Two runs taking the same snapshot at
+        once: the other one made it, which is the goal."""
+        body = dict(name=name, stateful=stateful)
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        planned = dict(name=name, created_at=None, expires_at=expires_at, last_used_at=None, stateful=stateful, size=None)
+        self.resources.create(planned, write=lambda: self.client.send_when_free(
+            "POST", self.path(), body, done=lambda: self.find(name) is not None))
+        return planned
 
-def check_match(match):
-    if not match or not isinstance(match, str):
-        raise LxdkitError("match must be a non-empty glob such as 'auto-*'")
+    def restore(self, name, stateful=False):
+        """Roll the instance back to snapshot ``name`` (an act: it always runs, not in check mode)."""
+        self.reconciler.action("restore", lambda: self.client.send(
+            "PUT", "instances/%s" % self.instance, {"restore": name, "stateful": stateful}))
+
+    def prune(self, policy, match, name_time_format=None, max_parallel=8):
+        """Delete the matching snapshots the retention ``policy`` does not keep (one step,
+        ``prune``, whose diff lists the snapshots before and after). Returns
+        ``_retention.plan_prune``'s ``(deleted, kept, untouched)``."""
+        snapshots = self.listed()
+        items = [(snapshot["name"], parse_lxd_time(snapshot.get("created_at"))) for snapshot in snapshots]
+        deleted, kept, untouched = plan_prune(items, policy, match, name_time_format)
+        before = dict(snapshots=sorted(name for name, _when in items))
+        doomed = set(entry["name"] for entry in deleted)
+        after = dict(snapshots=[name for name in before["snapshots"] if name not in doomed])
+        self.reconciler.step("prune", before, after, lambda: self.delete_all([entry["name"] for entry in deleted], max_parallel))
+        return deleted, kept, untouched
+
+    def delete_all(self, names, max_parallel=8):
+        """Delete snapshots with up to ``max_parallel`` LXD operations running at once.
+
+        LXD before 5.14 races when it rewrites the instance's backup.yaml during concurrent
+        deletions of one instance's snapshots (canonical/lxd#11538): some operations fail with
+        "snapshot record count doesn't match" although the snapshot is gone. Whatever is still
+        listed afterwards is deleted one at a time, the last name always alone and last, so
+        that LXD writes backup.yaml from the final, consistent state. Another run pruning the
+        same instance at the same time makes the same races, and deletes some names first:
+        those are simply gone.
+        """
+        if not names:
+            return
+        running = collections.deque()
+        try:
+            for name in names[:-1]:
+                if len(running) >= max_parallel:
+                    self._finish(running.popleft())
+                try:
+                    running.append((name, self.client.start("DELETE", self.path(name))))
+                except LxdkitNotFound:
+                    pass  # another run deleted it first
+        finally:
+            while running:
+                self._finish(running.popleft())
+        self._settle(names)
+
+    def _finish(self, started):
+        """Wait for one started deletion; a failure is left for the settling pass."""
+        name, operation = started
+        try:
+            self.client.wait(operation, "deleting snapshot %s/%s" % (self.instance, name))
+        except LxdkitError:
+            pass
+
+    def _settle(self, names):
+        """Delete, one at a time, those of ``names`` LXD still lists, in rounds (the client's
+        retry rule) until none is left; any failure is worth another round (the backup.yaml race)."""
+        def delete_what_is_left(_attempt):
+            existing = set(self.names())
+            for name in [name for name in names if name in existing]:
+                try:
+                    self.client.send("DELETE", self.path(name))
+                except LxdkitNotFound:
+                    pass
+            if set(self.names()) & set(names):
+                raise LxdkitError("snapshots of %s are still listed after the attempts to delete them" % self.instance)
+
+        self.client.retry(delete_what_is_left, attempts=SETTLE_ATTEMPTS, retry_on=lambda _error: True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import queue
 import threading
 
-# Chunks waiting for the worker: bounds the memory it may hold (8 x 1 MiB for downloads).
+# Bytes per chunk of a stream: downloads, file reads and checksums.
+CHUNK = 1024 * 1024
+# Chunks waiting for the worker: bounds the memory it may hold (8 x CHUNK for downloads).
 QUEUE_CHUNKS = 8
 _END = object()
 

@@ -182,15 +182,32 @@ instance:
   returned: when state is imported
   type: dict
 deleted:
-  description: With O(state=pruned), the files deleted (to be deleted in check mode), newest first.
-  returned: when state is pruned
-  type: list
-  elements: str
-kept:
-  description: With O(state=pruned), the matching files kept, with the rules that keep them.
+  description:
+    - With O(state=pruned), the backup files deleted with their sidecars (to be deleted, in
+      check mode), newest first, with the time pruning went by; the same shape as
+      M(lxdkit.lxd.lxd_snapshot)'s RV(lxdkit.lxd.lxd_snapshot#module:deleted).
   returned: when state is pruned
   type: list
   elements: dict
+  contains:
+    name:
+      description: File name in O(path).
+      type: str
+    time:
+      description: Its time (the mtime, or from the name with O(name_time_format)), ISO 8601.
+      type: str
+  sample: [{name: web01-20261101.tar.zst, time: "2026-11-01T00:00:00+00:00"}]
+kept:
+  description: With O(state=pruned), the matching files kept, with their time and the rules that keep them.
+  returned: when state is pruned
+  type: list
+  elements: dict
+  sample: [{name: web01-20261125.tar.zst, time: "2026-11-25T00:00:00+00:00", reasons: [daily, newest]}]
+untouched:
+  description: With O(state=pruned), the files pruning left alone (name does not match, sidecars, no time in the name).
+  returned: when state is pruned
+  type: list
+  elements: str
 cleaned:
   description: Leftovers of interrupted earlier runs that this run removed.
   returned: always
@@ -204,51 +221,26 @@ actions:
 """
 
 import contextlib
-import datetime
 import os
 import time
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._archive import verify_backup_archive
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
-    CHUNK,
-    LOCK_NAME,
-    SERVER_BACKUP_PREFIX,
-    SIDECAR_SUFFIX,
-    abandoned_server_backup,
-    directory_lock,
-    file_entries,
-    own_leftovers,
-    plan_file_prune,
-    read_sidecar,
-    server_backup_name,
-    publish,
-    sha256_file,
-    write_temp,
-)
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, LxdkitError, LxdkitNotFound, is_busy_refusal
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import InstanceBackups, import_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, parse_lxd_time, retention_argument_spec
-from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, to_lxd_time
-
-STALE_SECONDS = 3600
-# LXD deletes a server-side backup by itself after this, should both this run and the next fail.
-SERVER_BACKUP_LIFETIME = datetime.timedelta(days=1)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, plan_prune, retention_argument_spec
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
 
 
 class BackupManager(LxdManager):
 
     def run(self):
-        self.cleaned = []
         state = self.params["state"]
         check_instance_name("instance", self.params["instance"])
-        if state == "pruned":
-            return self._pruned()
-        if state == "imported":
-            return self._imported()
-        return self._exported()
-
-    # -- export ------------------------------------------------------------------------------
+        return getattr(self, "_" + state)()
 
     def _exported(self):
         instance, dest = self.params["instance"], self.params["dest"]
@@ -262,184 +254,47 @@ class BackupManager(LxdManager):
                 os.makedirs(directory, mode=0o700, exist_ok=True)  # another run may make it meanwhile
         elif not os.access(directory, os.W_OK):
             raise LxdkitError("the directory of dest (%s) is not writable" % directory)
-        if self.client.find("instances/%s" % instance) is None:
-            raise LxdkitError("instance %r does not exist in project %s" % (instance, self.client.project))
-        self._clean_leftovers(instance, directory)
+        require_instance(self.client, instance)
+        backups = InstanceBackups(self.client, instance, self.module.warn)
+        cleaned = backups.clean_leftovers(directory, self.reconciler.check_mode)
         if os.path.exists(dest) and not self.params["force"]:
             return self.reconciler.result(path=dest, size=os.path.getsize(dest), sha256=read_sidecar(dest), duration=0.0,
-                                          backup_name=None, verified=None, cleaned=self.cleaned)
+                                          backup_name=None, verified=None, cleaned=cleaned)
         started = time.monotonic()
         outcome = dict(size=None, sha256=None, backup_name=None, verified=None)
-        self.reconciler.action("export", lambda: outcome.update(self._export(instance, dest)))
-        return self.reconciler.result(path=dest, duration=round(time.monotonic() - started, 3), cleaned=self.cleaned, **outcome)
+        self.reconciler.action("export", lambda: outcome.update(self._export(backups, dest)))
+        return self.reconciler.result(path=dest, duration=round(time.monotonic() - started, 3), cleaned=cleaned, **outcome)
 
-    def _export(self, instance, dest):
-        with self.instance_turn(instance):
-            backup_path = self._create_server_backup(instance)
-        dropping = None
-        try:
-            temp, size, checksum = self._fetch(backup_path, dest)
-            # The download is whole: LXD deletes its copy while this side verifies and renames.
-            dropping = self._start_drop(backup_path)
-            outcome = self._place(temp, dest, size, checksum)
-        except BaseException as exc:
-            note = self._finish_drop(backup_path, dropping or self._start_drop(backup_path))
-            if isinstance(exc, LxdkitError):
-                exc.msg += note
-            raise
-        # The file is whole and in place: a server-side backup LXD would not delete now (the
-        # daemon stopping, say) is only worth a warning; the next run or expires_at removes it.
-        note = self._finish_drop(backup_path, dropping)
-        if note:
-            self.module.warn("backup written to %s%s" % (dest, note))
-        return dict(outcome, backup_name=backup_path.rsplit("/", 1)[-1])
-
-    def _create_server_backup(self, instance):
-        """Have LXD build the backup; returns its API path. While another run takes or deletes
-        snapshots of the instance LXD may refuse for a moment: try again under a new name."""
-        # LXD puts the instance's backup.yaml into the backup as it is on disk, and concurrent
-        # operations (a config update beside a snapshot) can leave it missing snapshots, which
-        # makes the backup fail to start after an import. An empty PATCH has LXD write it anew.
-        self.client.send_when_free("PATCH", "instances/%s" % instance, {})
-        attempt = 1
-        while True:
-            name = server_backup_name(now())
-            body = dict(name=name, instance_only=self.params["instance_only"], optimized_storage=self.params["optimized_storage"],
-                        compression_algorithm=self.params["compression"], expires_at=to_lxd_time(now() + SERVER_BACKUP_LIFETIME))
-            try:
-                self.client.send("POST", "instances/%s/backups" % instance, body, target=self.params["target"])
-                return "instances/%s/backups/%s" % (instance, name)
-            except LxdkitError as exc:
-                self._drop_server_backup("instances/%s/backups/%s" % (instance, name))
-                if attempt == BUSY_ATTEMPTS or not is_busy_refusal(exc):
-                    raise
-            time.sleep(0.25 * attempt)
-            attempt += 1
-
-    def _fetch(self, backup_path, dest):
-        """Download the server-side backup into a fsynced temp file beside dest."""
-        try:
-            return write_temp(dest, self.client.download(backup_path + "/export", CHUNK))
-        except OSError as exc:
-            raise LxdkitError("writing the backup to %s failed: %s; nothing was left at dest" % (dest, exc.strerror or exc))
-        except LxdkitError as exc:
-            exc.msg += "; nothing was left at dest %s" % dest
-            raise
-
-    def _place(self, temp, dest, size, checksum):
-        """Verify the downloaded temp file when asked, then publish it at dest with its sidecar."""
-        verified = None
-        if self.params["verify"]:
-            try:
-                verified = verify_backup_archive(temp)
-            except BaseException as exc:
-                os.unlink(temp)
-                if isinstance(exc, LxdkitError):
-                    exc.msg += "; it was not put at dest %s" % dest
-                raise
-        with directory_lock(os.path.dirname(os.path.abspath(dest))):
-            if os.path.exists(dest) and not self.params["force"]:
-                # Another run wrote this dest while we downloaded: keep its backup, drop ours.
-                os.unlink(temp)
-                return dict(size=os.path.getsize(dest), sha256=read_sidecar(dest), written_by_other_run=True)
-            publish(temp, dest, checksum)
-        return dict(size=size, sha256=checksum, verified=verified)
-
-    def _drop_server_backup(self, backup_path):
-        """Delete a server-side backup; returns a note when that failed (see ``_finish_drop``)."""
-        return self._finish_drop(backup_path, self._start_drop(backup_path))
-
-    def _start_drop(self, backup_path):
-        """Start deleting a server-side backup; returns ``(operation, error)`` for ``_finish_drop``."""
-        try:
-            return self.client.start("DELETE", backup_path), None
-        except LxdkitNotFound:
-            return None, None
-        except LxdkitError as exc:
-            return None, exc
-
-    def _finish_drop(self, backup_path, started):
-        """Wait for the deletion. A failure returns a note instead of raising: after a failure
-        it must not hide the cause, after a success it must not fail a task whose file is
-        whole; the next run on this machine, or LXD at expires_at, removes the backup."""
-        operation, error = started
-        if error is None and operation is not None:
-            try:
-                self.client.wait(operation, "deleting the server-side backup")
-            except LxdkitError as exc:
-                error = exc
-        if error is None:
-            return ""
-        return "; the server-side backup %s is left for the next run to delete (%s)" % (backup_path.rsplit("/", 1)[-1], error.msg)
-
-    def _clean_leftovers(self, instance, directory):
-        leftovers = own_leftovers(directory)
-        stale = []
-        for backup in self.client.get("instances/%s/backups" % instance, params={"recursion": "1"}) or []:
-            created = parse_lxd_time(backup.get("created_at"))
-            old = created is not None and (now() - created).total_seconds() > STALE_SECONDS
-            if backup["name"].startswith(SERVER_BACKUP_PREFIX) and (old or abandoned_server_backup(backup["name"])):
-                stale.append(backup["name"])
-        if self.reconciler.check_mode:
-            return
-        for path in leftovers:
-            os.unlink(path)
-            self.cleaned.append(path)
-        for name in stale:
-            note = self._drop_server_backup("instances/%s/backups/%s" % (instance, name))
-            if note:
-                self.module.warn("cleaning up" + note)
-            else:
-                self.cleaned.append("%s/%s (server backup)" % (instance, name))
-
-    # -- import ------------------------------------------------------------------------------
+    def _export(self, backups, dest):
+        with self.instance_turn(backups.instance):
+            backup_path = backups.create(self.params["compression"], self.params["instance_only"],
+                                         self.params["optimized_storage"], self.params["target"])
+        return backups.export(backup_path, dest, verify=self.params["verify"], force=self.params["force"])
 
     def _imported(self):
-        src = self.params["src"]
+        src, name = self.params["src"], self.params["instance"]
         if not src:
             raise LxdkitError("state=imported needs src, the backup file")
         if not os.path.isfile(src):
             raise LxdkitError("src %s does not exist or is not a file" % src)
-        recorded = read_sidecar(src)
-        checksum = sha256_file(src)
+        recorded, checksum = read_sidecar(src), sha256_file(src)
         if recorded is not None and recorded != checksum:
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
-        name = self.params["instance"]
-        if name:
-            existing = self.client.find("instances/%s" % name)
-            if existing is not None:
-                if not self.params["replace"]:
-                    raise LxdkitError("instance %s exists; set replace=true to replace it with the backup" % name)
-                self._remove(existing)
+        instances = self.resources("instance", "instances", instance_view)
+        existing = instances.find(name) if name else None
+        if existing is not None:
+            if not self.params["replace"]:
+                raise LxdkitError("instance %s exists; set replace=true to replace it with the backup" % name)
+            if existing["status"] != "Stopped":
+                self.reconciler.action("stop", lambda: self.client.send("PUT", instances.path(name, "state"), {"action": "stop", "force": True}))
+            self.reconciler.action("delete", lambda: self.client.send("DELETE", instances.path(name)))
         started = time.monotonic()
-        result = {}
-        self.reconciler.action("import", lambda: result.update(self._import(src, name)))
-        instance = None
-        if not self.reconciler.check_mode:
-            instance = self.client.find("instances/%s" % (name or result.get("name")))
-        return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), instance=instance,
-                                      cleaned=self.cleaned)
-
-    def _remove(self, existing):
-        path = "instances/%s" % existing["name"]
-        if existing["status"] != "Stopped":
-            self.reconciler.action("stop", lambda: self.client.send("PUT", path + "/state", {"action": "stop", "force": True}))
-        self.reconciler.action("delete", lambda: self.client.send("DELETE", path))
-
-    def _import(self, src, name):
-        headers = {"Content-Type": "application/octet-stream"}
-        if name:
-            headers["X-LXD-name"] = name
-        if self.params["storage_pool"]:
-            headers["X-LXD-pool"] = self.params["storage_pool"]
-        with open(src, "rb") as stream:
-            operation = self.client.request("POST", "instances", data=stream, headers=headers).json().get("operation")
-        done = self.client.wait(operation, "importing %s" % src) or {}
-        created = [path.rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get("instances") or []]
-        return dict(name=name or (created[0] if created else None))
-
-    # -- prune -------------------------------------------------------------------------------
+        imported = {}
+        self.reconciler.action("import", lambda: imported.update(
+            name=import_backup(self.client, src, name, self.params["storage_pool"])))
+        instance = None if self.reconciler.check_mode else instances.find(imported["name"])
+        return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), instance=instance, cleaned=[])
 
     def _pruned(self):
         directory = self.params["path"]
@@ -447,40 +302,21 @@ class BackupManager(LxdManager):
             raise LxdkitError("state=pruned needs path, an existing directory of backup files (got %r)" % directory)
         policy = dict((option, self.params[option]) for option in KEEP_OPTIONS)
         check_policy(policy)
-        with self._locked(directory):
-            return self._prune_locked(directory, policy)
-
-    def _prune_locked(self, directory, policy):
-        entries = file_entries(directory)
-        delete, keep, untouched = plan_file_prune(entries, policy, self.params["match"], self.params["name_time_format"])
-        if delete and self.params["verify_kept"]:
-            damaged = [entry["name"] for entry in keep if _damaged(os.path.join(directory, entry["name"]))]
-            if damaged:
-                raise LxdkitError("kept backup(s) %s fail their checksum: nothing was deleted, so that the older good backups stay"
-                                  % ", ".join(damaged), damaged=damaged)
-        before = dict(files=sorted(name for name, _mtime in entries if name != LOCK_NAME))
-        doomed = set(delete) | set(name + SIDECAR_SUFFIX for name in delete)
-        after = dict(files=[name for name in before["files"] if name not in doomed])
-        self.reconciler.step("prune", before, after, lambda: self._delete_files(directory, delete))
-        return self.reconciler.result(deleted=delete, kept=keep, untouched=untouched, cleaned=self.cleaned)
-
-    def _locked(self, directory):
-        """The directory lock, except in check mode, which must not even create the lock file."""
-        return contextlib.nullcontext() if self.reconciler.check_mode else directory_lock(directory)
-
-    @staticmethod
-    def _delete_files(directory, names):
-        for name in names:
-            for path in (os.path.join(directory, name), os.path.join(directory, name + SIDECAR_SUFFIX)):
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:  # another run, or a person, removed it first
-                    pass
-
-
-def _damaged(path):
-    recorded = read_sidecar(path)
-    return recorded is not None and recorded != sha256_file(path)
+        # Check mode must not even create the lock file.
+        with contextlib.nullcontext() if self.reconciler.check_mode else directory_lock(directory):
+            entries = file_entries(directory)
+            deleted, kept, untouched = plan_prune(entries, policy, self.params["match"], self.params["name_time_format"], takes_part=is_backup)
+            if deleted and self.params["verify_kept"]:
+                damaged = [entry["name"] for entry in kept if is_damaged(os.path.join(directory, entry["name"]))]
+                if damaged:
+                    raise LxdkitError("kept backup(s) %s fail their checksum: nothing was deleted, so that the older good backups stay"
+                                      % ", ".join(damaged), damaged=damaged)
+            names = [entry["name"] for entry in deleted]
+            before = dict(files=sorted(name for name, _mtime in entries if name != LOCK_NAME))
+            doomed = set(names) | set(name + SIDECAR_SUFFIX for name in names)
+            after = dict(files=[name for name in before["files"] if name not in doomed])
+            self.reconciler.step("prune", before, after, lambda: delete_backups(directory, names))
+        return self.reconciler.result(deleted=deleted, kept=kept, untouched=untouched, cleaned=[])
 
 
 def main():

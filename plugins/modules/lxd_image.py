@@ -144,18 +144,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._images import (
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
-
-
-def image_view(image):
-    if image is None:
-        return None
-    return dict(
-        fingerprint=image["fingerprint"],
-        aliases=sorted(alias["name"] for alias in image.get("aliases") or []),
-        properties=dict(image.get("properties") or {}),
-        public=bool(image.get("public")),
-        auto_update=bool(image.get("auto_update")),
-    )
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import image_view
 
 
 class ImageManager(LxdManager):
@@ -171,8 +160,7 @@ class ImageManager(LxdManager):
             return self._exported()
         image = self._present_image()
         if image is not None:
-            self._aliases(image)
-            image = self._update(image)
+            image = self._update(image, self._aliases(image))
         return self.reconciler.result(image=image, fingerprint=image and image.get("fingerprint"))
 
     # -- finding -----------------------------------------------------------------------------
@@ -267,27 +255,32 @@ class ImageManager(LxdManager):
         return self.client.get("images/%s" % published["fingerprint"])
 
     def _aliases(self, image):
+        """Point every alias at the image. Each step shows the whole image, its aliases growing."""
         fingerprint = image.get("fingerprint")
+        view = image_view(image) if fingerprint else dict(image, aliases=[])
         for alias in self.params["aliases"]:
             target = self._by_alias(alias)
             if target == fingerprint and fingerprint is not None:
                 continue
+            after = dict(view, aliases=sorted(set(view["aliases"]) | {alias}))
             if target is None:
-                self.reconciler.step("alias %s" % alias, None, dict(alias=alias, target=fingerprint),
+                self.reconciler.step("alias %s" % alias, view, after,
                                      lambda alias=alias: self.client.send("POST", "images/aliases", {"name": alias, "target": self._fp(image)}))
             elif not self.params["move_aliases"]:
                 raise LxdkitError("alias %s points to another image (%s); set move_aliases=true to move it" % (alias, target[:12]))
             else:
-                self.reconciler.step("move alias %s" % alias, dict(alias=alias, target=target), dict(alias=alias, target=fingerprint),
+                self.reconciler.step("move alias %s" % alias, view, after,
                                      lambda alias=alias: self.client.send("PUT", "images/aliases/%s" % alias, {"target": self._fp(image)}))
+            view = after
+        return view
 
     def _fp(self, image):
         # In a real run the image exists and has its fingerprint by the time aliases are written.
         return image["fingerprint"]
 
-    def _update(self, image):
-        before = image_view(image)
-        after = dict(before, aliases=sorted(set(before["aliases"]) | set(self.params["aliases"])))
+    def _update(self, image, before):
+        """Properties, public and auto_update; ``before`` is the image's view with its aliases set."""
+        after = dict(before)
         changes = {}
         if self.properties:
             merged = dict(before["properties"], **self.properties)
@@ -297,8 +290,7 @@ class ImageManager(LxdManager):
             if self.params[key] is not None and self.params[key] != before[key]:
                 changes[key] = after[key] = self.params[key]
         if changes and before["fingerprint"]:
-            self.reconciler.step("update", dict(before, aliases=after["aliases"]), after,
-                                 lambda: self.client.send("PATCH", "images/%s" % before["fingerprint"], changes))
+            self.reconciler.step("update", before, after, lambda: self.client.send("PATCH", "images/%s" % before["fingerprint"], changes))
         if self.reconciler.changed and not self.reconciler.check_mode:
             return self.client.get("images/%s" % before["fingerprint"])
         return dict(image, **dict((key, after[key]) for key in ("properties", "public", "auto_update")))

@@ -115,7 +115,10 @@ options:
     default: 60
   new_name:
     description:
-      - Rename the instance. Counts as done when O(name) is gone and O(new_name) exists.
+      - Rename the instance.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing (give O(name) to
+        create an instance).
       - LXD renames only stopped instances; a running or frozen one is stopped first when
         O(state=stopped), otherwise the task fails without changing anything.
     type: str
@@ -220,25 +223,22 @@ old_state:
   type: str
 """
 
-import time
-
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     AFTER_ACTION,
     INSTANCE_SERVER_MANAGED,
     addresses,
-    copy_source,
-    instance_view,
-    looks_like_fingerprint,
-    missing_ipv4,
+    creation_source,
     power_actions,
     restart_needed_for,
+    wait_for_ipv4,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import taken_proxy_listeners
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
 
 
 class InstanceManager(LxdManager):
@@ -254,6 +254,7 @@ class InstanceManager(LxdManager):
         state = self.params["state"]
         self.needs_restart = False
         self.restart_reasons = []
+        self.instances = self.resources("instance", "instances", instance_view)
         with self.instance_turn(name):
             return self._converge(name, new_name, state)
 
@@ -264,7 +265,7 @@ class InstanceManager(LxdManager):
             self._delete(current)
             return self._result(None)
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name, state)
+            current, name = self.instances.rename(current, name, new_name, prepare=lambda current: self._stopped_for_rename(current, state))
         created = current is None
         if created:
             current = self._create(name)
@@ -285,7 +286,7 @@ class InstanceManager(LxdManager):
             self.client.send("DELETE", self._path(name))
             raise LxdkitError("%s; the instance this task created was deleted again" % exc.msg, **exc.details)
         if status == "Running" and self.params["wait_for_ipv4"] and not self.reconciler.check_mode:
-            self._wait_for_ipv4(name)
+            wait_for_ipv4(self.client, name, self.params["wait_for_ipv4_interfaces"], self.params["wait_timeout"])
         return self._result(name, planned=dict(current, status=status))
 
     def _proxy_cause(self, name, message):
@@ -318,32 +319,8 @@ class InstanceManager(LxdManager):
         )
         return wanted
 
-    def _source(self):
-        """The creation source, and the object a copy starts from (None for images)."""
-        if self.params["source_instance"]:
-            source = copy_source(self.params["source_instance"], self.params["instance_only"])
-            instance, _sep, snapshot = self.params["source_instance"].partition("/")
-            origin = self.client.find(self._path(instance, "snapshots", snapshot) if snapshot else self._path(instance))
-            if origin is None:
-                raise LxdkitError("source_instance %r does not exist in project %s" % (self.params["source_instance"], self.client.project))
-            return source, origin
-        image = self.params["source"]
-        if not image:
-            raise LxdkitError("instance %r does not exist: give source (an image alias or fingerprint) "
-                              "or source_instance to create it" % self.params["name"])
-        if self.params["source_server"]:
-            return dict(type="image", alias=image, server=self.params["source_server"], protocol=self.params["source_protocol"], mode="pull"), None
-        if self.client.find("images/aliases/%s" % image) is not None:
-            return dict(type="image", alias=image), None
-        if looks_like_fingerprint(image):
-            found = self.client.find("images/%s" % image)
-            if found is not None:
-                return dict(type="image", fingerprint=found["fingerprint"]), None
-        raise LxdkitError("image %r is not in the local image store (no such alias or fingerprint); "
-                          "import it first (lxd_image) or give source_server" % image)
-
     def _create(self, name):
-        source, origin = self._source()
+        source, origin = creation_source(self.client, self.params)
         if origin is None:
             base = dict(name=name, description="", profiles=["default"], config={}, devices={}, ephemeral=False)
         else:
@@ -354,8 +331,7 @@ class InstanceManager(LxdManager):
         body = dict(wanted, type=self.params["type"], source=source)
         if self.params["profiles"] is None and origin is None:
             body.pop("profiles")  # LXD's own default
-        self.reconciler.step("create", None, wanted,
-                             lambda: self.client.send("POST", "instances", body, target=self.params["target"]))
+        self.instances.create(wanted, body, target=self.params["target"])
         if self.reconciler.check_mode:
             return dict(wanted, status="Stopped", type=self.params["type"])
         return self.client.get(self._path(name))
@@ -364,7 +340,7 @@ class InstanceManager(LxdManager):
         before = instance_view(current)
         wanted = self._desired(before)
         body = dict((key, value) for key, value in wanted.items() if key != "name")
-        self.reconciler.step("update", before, wanted, lambda: self._put(before["name"], body))
+        self.instances.update(before, wanted, body, write=lambda: self._put(before["name"], body))
         if current["status"] != "Stopped":
             self.restart_reasons = restart_needed_for(before, wanted, current.get("type") or "container")
             self.needs_restart = bool(self.restart_reasons)
@@ -378,24 +354,16 @@ class InstanceManager(LxdManager):
         now_view = instance_view(self.client.get(self._path(name)))
         return self._desired(now_view) == now_view
 
-    def _rename(self, current, name, new_name, state):
-        renamed = self.client.find(self._path(new_name))
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename instance %r to %r: an instance named %r exists already" % (name, new_name, new_name))
-        if current is None:
-            return renamed, new_name
-        if current["status"] != "Stopped":
-            # LXD renames only stopped instances; stopping one is the user's call, said by state.
-            if state != "stopped" or current.get("ephemeral"):
-                raise LxdkitError(
-                    "new_name: instance %r is %s and LXD renames only stopped instances; rename it with "
-                    "state=stopped (then start it in a later task)%s"
-                    % (name, current["status"], "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
-            current = dict(current, status=self._power(name, current["status"], "stopped"))
-        before = instance_view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
+    def _stopped_for_rename(self, current, state):
+        """LXD renames only stopped instances; stopping one is the user's call, said by state."""
+        if current["status"] == "Stopped":
+            return current
+        if state != "stopped" or current.get("ephemeral"):
+            raise LxdkitError(
+                "new_name: instance %r is %s and LXD renames only stopped instances; rename it with "
+                "state=stopped (then start it in a later task)%s"
+                % (current["name"], current["status"], "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+        return dict(current, status=self._power(current["name"], current["status"], "stopped"))
 
     def _delete(self, current):
         if current is None:
@@ -405,7 +373,7 @@ class InstanceManager(LxdManager):
             if current["status"] == "Frozen":
                 self._act(name, "unfreeze")
             self._act(name, "stop")
-        self.reconciler.step("delete", instance_view(current), None, lambda: self._delete_write(name))
+        self.instances.delete(current, write=lambda: self._delete_write(name))
 
     def _delete_write(self, name):
         try:
@@ -433,17 +401,6 @@ class InstanceManager(LxdManager):
         if action in ("stop", "restart"):
             body["force"] = self.params["force_stop"]
         self.reconciler.action(action, lambda: self.client.send("PUT", self._path(name, "state"), body))
-
-    def _wait_for_ipv4(self, name):
-        deadline = time.monotonic() + self.params["wait_timeout"]
-        while True:
-            missing = missing_ipv4(self.client.get(self._path(name, "state")), self.params["wait_for_ipv4_interfaces"])
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                raise LxdkitError("instance %s has no IPv4 address on %s after %d s (wait_timeout); does the image run a DHCP client, "
-                                  "and does the network hand out addresses?" % (name, ", ".join(missing), self.params["wait_timeout"]))
-            time.sleep(1)
 
     # -- result ------------------------------------------------------------------------------
 

@@ -54,7 +54,10 @@ options:
     choices: [present, absent]
     default: present
   new_name:
-    description: Rename the network (counts as done when O(name) is gone and O(new_name) exists).
+    description:
+      - Rename the network to this name.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing.
     type: str
   target:
     description:
@@ -138,8 +141,10 @@ actions:
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._network import check_keys_for_type, network_desired_config, network_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES, check_keys_for_type
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import network_view
 
 
 class NetworkManager(LxdManager):
@@ -149,39 +154,37 @@ class NetworkManager(LxdManager):
         check_object_name("name", name)
         check_object_name("new_name", new_name)
         self.config = string_map("config", self.params["config"])
-        self.target = self.params["target"]
-        current = self._find(name)
+        target = self.params["target"]
+        self.networks = self.resources("network", "networks", network_view, params={"target": target} if target else None)
+        current = self.networks.find(name)
         if current is not None and current.get("managed") is False:
             self._refuse_unmanaged(current)
             return self.reconciler.result(network=current, network_state=self._state(name))
         if self.params["state"] == "absent":
-            self.delete_unused("network", self._path, network_view, current)
+            self.networks.delete_unused(current)
             return self.reconciler.result(network=None, network_state=None)
         if new_name and new_name != name:
-            current, name = self.rename("network", self._path, network_view, current, name, new_name,
-                                        find=lambda path: self.client.find(path, params=self._params()))
+            current, name = self.networks.rename(current, name, new_name)
         wanted_type = self.params["type"]
         if current is not None and wanted_type and wanted_type != current.get("type"):
             raise LxdkitError("type: network %s is a %s and LXD cannot change a network's type to %s; delete it and create it anew"
                               % (name, current.get("type"), wanted_type))
         check_keys_for_type(current["type"] if current else wanted_type or "bridge", self.config)
+        before = network_view(current) or dict(name=name, type=wanted_type or "bridge", description="", config={})
+        wanted = dict(before, config=desired_map(before["config"], self.config, self.params["merge_config"], **NETWORK_CONFIG_RULES))
+        if self.params["description"] is not None:
+            wanted["description"] = self.params["description"]
         if current is None:
-            network = self._create(name)
+            self.networks.create(wanted, target=target)
+            planned = dict(wanted, managed=True, used_by=[])
         else:
-            network = self._update(current)
+            self.networks.update(before, wanted, dict(description=wanted["description"], config=wanted["config"]))
+            planned = dict(current, **wanted)
+        network = self.networks.final(name, planned)
         return self.reconciler.result(network=network, network_state=None if self.reconciler.check_mode else self._state(name))
 
-    def _path(self, name, *rest):
-        return "/".join(("networks", name) + rest)
-
-    def _params(self):
-        return {"target": self.target} if self.target else None
-
-    def _find(self, name):
-        return self.client.find(self._path(name), params=self._params())
-
     def _state(self, name):
-        return self.client.find(self._path(name, "state"), params=self._params())
+        return self.client.find(self.networks.path(name, "state"), params=self.networks.params)
 
     def _refuse_unmanaged(self, current):
         wants_change = (self.params["state"] == "absent" or self.params["new_name"] or self.config is not None
@@ -189,26 +192,6 @@ class NetworkManager(LxdManager):
         if wants_change:
             raise LxdkitError("network %s is not managed by LXD (a %s interface of the host): it is read-only here; "
                               "manage it with the host's network configuration" % (current["name"], current.get("type")))
-
-    def _create(self, name):
-        wanted = dict(name=name, type=self.params["type"] or "bridge", description=self.params["description"] or "",
-                      config=network_desired_config({}, self.config, self.params["merge_config"]))
-        self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "networks", wanted, target=self.target))
-        if self.reconciler.check_mode:
-            return dict(wanted, managed=True, used_by=[])
-        return self._find(name)
-
-    def _update(self, current):
-        before = network_view(current)
-        wanted = dict(before, config=network_desired_config(before["config"], self.config, self.params["merge_config"]))
-        if self.params["description"] is not None:
-            wanted["description"] = self.params["description"]
-        body = dict(description=wanted["description"], config=wanted["config"])
-        self.reconciler.step("update", before, wanted,
-                             lambda: self.client.send("PUT", self._path(before["name"]), body, params=self._params()))
-        if self.reconciler.changed and not self.reconciler.check_mode:
-            return self._find(before["name"])
-        return dict(current, **wanted)
 
 
 def main():

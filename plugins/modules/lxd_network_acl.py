@@ -50,7 +50,10 @@ options:
     choices: [present, absent]
     default: present
   new_name:
-    description: Rename the ACL (counts as done when O(name) is gone and O(new_name) exists).
+    description:
+      - Rename the ACL to this name.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing.
     type: str
 seealso:
   - module: lxdkit.lxd.lxd_network
@@ -97,16 +100,10 @@ actions:
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._network import normalize_rules, stored_rules
+from ansible_collections.lxdkit.lxd.plugins.module_utils._network import normalize_rules
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
-
-
-def acl_view(acl):
-    if acl is None:
-        return None
-    return dict(name=acl["name"], description=acl.get("description") or "", ingress=stored_rules(acl.get("ingress")),
-                egress=stored_rules(acl.get("egress")), config=dict(acl.get("config") or {}))
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import acl_view
 
 
 class NetworkAclManager(LxdManager):
@@ -115,36 +112,30 @@ class NetworkAclManager(LxdManager):
         name, new_name = self.params["name"], self.params["new_name"]
         check_object_name("name", name)
         check_object_name("new_name", new_name)
-        self.ingress = normalize_rules("ingress", self.params["ingress"])
-        self.egress = normalize_rules("egress", self.params["egress"])
-        self.config = string_map("config", self.params["config"])
-        current = self.client.find(self._path(name))
+        ingress = normalize_rules("ingress", self.params["ingress"])
+        egress = normalize_rules("egress", self.params["egress"])
+        config = string_map("config", self.params["config"])
+        acls = self.resources("network ACL", "network-acls", acl_view)
+        current = acls.find(name)
         if self.params["state"] == "absent":
-            self.delete_unused("network ACL", self._path, acl_view, current)
+            acls.delete_unused(current)
             return self.reconciler.result(acl=None)
         if new_name and new_name != name:
-            current, name = self.rename("network ACL", self._path, acl_view, current, name, new_name)
+            current, name = acls.rename(current, name, new_name)
         before = acl_view(current)
         base = before or dict(name=name, description="", ingress=[], egress=[], config={})
         wanted = dict(
             name=name,
             description=base["description"] if self.params["description"] is None else self.params["description"],
-            ingress=base["ingress"] if self.ingress is None else self.ingress,
-            egress=base["egress"] if self.egress is None else self.egress,
-            config=desired_map(base["config"], self.config, merge=False),
+            ingress=base["ingress"] if ingress is None else ingress,
+            egress=base["egress"] if egress is None else egress,
+            config=desired_map(base["config"], config, merge=False),
         )
-        body = dict((key, value) for key, value in wanted.items() if key != "name")
         if current is None:
-            self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "network-acls", wanted))
+            acls.create(wanted)
         else:
-            self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(name), body))
-        if self.reconciler.changed and not self.reconciler.check_mode:
-            return self.reconciler.result(acl=self.client.get(self._path(name)))
-        return self.reconciler.result(acl=dict(wanted, used_by=(current or {}).get("used_by") or []))
-
-    @staticmethod
-    def _path(name):
-        return "network-acls/%s" % name
+            acls.update(before, wanted, dict((key, value) for key, value in wanted.items() if key != "name"))
+        return self.reconciler.result(acl=acls.final(name, dict(wanted, used_by=(current or {}).get("used_by") or [])))
 
 
 def main():

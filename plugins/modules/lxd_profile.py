@@ -57,8 +57,10 @@ options:
     type: str
   new_name:
     description:
-      - Rename the profile to this name. When O(name) no longer exists and O(new_name) does,
-        the rename is taken as done, so the task stays idempotent.
+      - Rename the profile to this name.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing.
+      - community.general.lxd_profile fails whenever O(name) does not exist; here a finished rename is no error.
     type: str
   state:
     description:
@@ -172,81 +174,48 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManag
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
-
-
-def profile_view(profile):
-    """The part of a profile that the task manages and the diff shows."""
-    if profile is None:
-        return None
-    return dict(
-        name=profile["name"],
-        description=profile.get("description") or "",
-        config=dict(profile.get("config") or {}),
-        devices=dict(profile.get("devices") or {}),
-    )
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import profile_view
 
 
 class ProfileManager(LxdManager):
 
     def run(self):
         name, new_name = self.params["name"], self.params["new_name"]
-        check_object_name("name", name)
-        check_object_name("new_name", new_name)
-        check_object_name("source", self.params["source"])
+        for field in ("name", "new_name", "source"):
+            check_object_name(field, self.params[field])
         config = string_map("config", self.params["config"])
         devices = device_map("devices", self.params["devices"])
-
-        current = self.client.find(self._path(name))
+        profiles = self.resources("profile", "profiles", profile_view)
+        current = profiles.find(name)
         old_state = "present" if current else "absent"
         if self.params["state"] == "absent":
-            self.delete_unused("profile", self._path, profile_view, current)
+            profiles.delete_unused(current)
             return self.reconciler.result(profile=None, old_state=old_state)
-
         if new_name and new_name != name:
-            current, name = self.rename("profile", self._path, profile_view, current, name, new_name)
-            old_state = "present" if current else old_state
-        if current is None:
-            profile = self._create(name, config, devices)
-        else:
-            profile = self._update(current, config, devices)
-        return self.reconciler.result(profile=profile, old_state=old_state)
-
-    @staticmethod
-    def _path(name):
-        return "profiles/%s" % name
-
-    def _desired(self, base, name, config, devices):
-        merge = self.params["merge_profile"]
-        description = self.params["description"]
-        return dict(
+            current, name = profiles.rename(current, name, new_name)
+            old_state = "present"
+        base = profile_view(current) or self._source(profiles)
+        wanted = dict(
             name=name,
-            description=base.get("description", "") if description is None else description,
-            config=desired_map(base.get("config"), config, merge),
-            devices=desired_map(base.get("devices"), devices, merge),
+            description=base.get("description", "") if self.params["description"] is None else self.params["description"],
+            config=desired_map(base.get("config"), config, self.params["merge_profile"]),
+            devices=desired_map(base.get("devices"), devices, self.params["merge_profile"]),
         )
+        if current is None:
+            profiles.create(wanted)
+        else:
+            profiles.update(base, wanted, dict((key, wanted[key]) for key in ("description", "config", "devices")))
+        planned = dict(wanted, used_by=(current or {}).get("used_by") or [])
+        return self.reconciler.result(profile=profiles.final(name, planned), old_state=old_state)
 
-    def _create(self, name, config, devices):
-        base = {}
-        if self.params["source"]:
-            source = self.client.find(self._path(self.params["source"]))
-            if source is None:
-                raise LxdkitError("source profile %r does not exist in project %s" % (self.params["source"], self.client.project))
-            base = profile_view(source)
-        wanted = self._desired(base, name, config, devices)
-        self.reconciler.step("create", None, wanted, lambda: self.client.send("POST", "profiles", wanted))
-        return self._result_object(name, wanted, used_by=[])
-
-    def _update(self, current, config, devices):
-        before = profile_view(current)
-        wanted = self._desired(before, before["name"], config, devices)
-        body = dict((key, wanted[key]) for key in ("description", "config", "devices"))
-        self.reconciler.step("update", before, wanted, lambda: self.client.send("PUT", self._path(before["name"]), body))
-        return self._result_object(before["name"], wanted, used_by=current.get("used_by") or [])
-
-    def _result_object(self, name, wanted, used_by):
-        if self.reconciler.changed and not self.reconciler.check_mode:
-            return self.client.get(self._path(name))
-        return dict(wanted, used_by=used_by)
+    def _source(self, profiles):
+        """What a new profile starts from: the O(source) profile's copy, or nothing."""
+        if not self.params["source"]:
+            return {}
+        source = profiles.find(self.params["source"])
+        if source is None:
+            raise LxdkitError("source profile %r does not exist in project %s" % (self.params["source"], self.client.project))
+        return profile_view(source)
 
 
 def main():

@@ -62,8 +62,9 @@ options:
     type: str
   new_name:
     description:
-      - Rename the snapshot O(name) to this. When O(name) is gone and O(new_name) exists the
-        rename counts as done.
+      - Rename the snapshot O(name) to this.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing.
     type: str
   match:
     description:
@@ -199,11 +200,20 @@ restore:
   type: dict
   sample: {snapshot: before-upgrade, status_before: Running, status_after: Running, restarted: true}
 deleted:
-  description: With O(state=pruned), the snapshots deleted (to be deleted, in check mode), newest first, with their time.
+  description:
+    - With O(state=pruned), the snapshots deleted (to be deleted, in check mode), newest first,
+      with the time pruning went by; the same shape as M(lxdkit.lxd.lxd_backup)'s RV(lxdkit.lxd.lxd_backup#module:deleted).
   returned: when state is pruned
   type: list
   elements: dict
-  sample: [{name: auto-3, time: "2026-11-20T02:00:00+00:00", reasons: []}]
+  contains:
+    name:
+      description: Name of the snapshot.
+      type: str
+    time:
+      description: Its time (C(created_at), or from the name with O(name_time_format)), ISO 8601.
+      type: str
+  sample: [{name: auto-3, time: "2026-11-20T02:00:00+00:00"}]
 kept:
   description: With O(state=pruned), the matching snapshots kept, with the rules that keep each.
   returned: when state is pruned
@@ -217,56 +227,34 @@ untouched:
   elements: str
 """
 
-import collections
-import time
-
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
-from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, parse_lxd_time, retention_argument_spec
-from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import check_match, glob_for_pattern, plan_prune, snapshot_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_match, check_policy, parse_lxd_time, retention_argument_spec
+from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import Snapshots, glob_for_pattern
 from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, parse_duration, parse_timestamp, to_lxd_time
-
-# Rounds of one-at-a-time deletion after the concurrent pass (LXD's backup.yaml race).
-SETTLE_ATTEMPTS = 5
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import snapshot_view
 
 
 class SnapshotManager(LxdManager):
 
     def run(self):
-        self.instance_name = self.params["instance"]
-        check_object_name("instance", self.instance_name)
-        check_object_name("name", self.params["name"])
+        instance, name, state = self.params["instance"], self.params["name"], self.params["state"]
+        check_instance_name("instance", instance)
+        check_object_name("name", name)
         check_object_name("new_name", self.params["new_name"])
-        state = self.params["state"]
-        if state != "pruned" and not self.params["name"]:
+        if state != "pruned" and not name:
             raise LxdkitError("name is required when state is %s" % state)
-        with self.instance_turn(self.instance_name):
+        self.snapshots = Snapshots(self.client, self.reconciler, instance)
+        with self.instance_turn(instance):
             if state == "pruned":
-                return self._prune()
+                return self._pruned()
             self.expiry = self._wanted_expiry_rule()
-            self.instance = self._instance()
-            return getattr(self, "_" + state)()
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    def _instance(self):
-        target = self.params["target"]
-        if target and not self.client.server.get("environment", {}).get("server_clustered"):
-            raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, self.client.where))
-        instance = self.client.find("instances/%s" % self.instance_name)
-        if instance is None:
-            raise LxdkitError("instance %r does not exist in project %s" % (self.instance_name, self.client.project))
-        if target and instance.get("location") != target:
-            raise LxdkitError("target %r: instance %s is on cluster member %r" % (target, self.instance_name, instance.get("location")))
-        return instance
-
-    def _path(self, name=None):
-        return "instances/%s/snapshots%s" % (self.instance_name, "/" + name if name else "")
+            self.instance = require_instance(self.client, instance, self.params["target"])
+            return getattr(self, "_" + state)(name)
 
     def _wanted_expiry_rule(self):
-        if self.params["expires_at"] and self.params["expiry"]:
-            raise LxdkitError("give expires_at or expiry, not both")
         if self.params["expires_at"]:
             return ("at", parse_timestamp("expires_at", self.params["expires_at"]))
         if self.params["expiry"]:
@@ -280,151 +268,47 @@ class SnapshotManager(LxdManager):
         kind, value = self.expiry
         return to_lxd_time(value if kind == "at" else created_at + value)
 
-    # -- states -----------------------------------------------------------------------------
-
-    def _present(self):
-        name = self.params["name"]
-        current = self.client.find(self._path(name))
+    def _present(self, name):
+        current = self.snapshots.find(name)
         new_name = self.params["new_name"]
         if new_name and new_name != name:
-            current, name = self._rename(current, name, new_name)
+            current, name = self.snapshots.resources.rename(current, name, new_name)
         if current is None:
-            return self._create(name)
+            planned = self.snapshots.create(name, self.params["stateful"], self._expiry_for(now()))
+            return self.reconciler.result(snapshot=snapshot_view(self.snapshots.resources.final(name, planned)))
         before = snapshot_view(current)
         expires_at = self._expiry_for(parse_lxd_time(current["created_at"]))
         after = dict(before)
         if expires_at is not None and not _same_time(before["expires_at"], expires_at):
             after["expires_at"] = expires_at
-        self.reconciler.step("update", before, after,
-                             lambda: self.client.send("PUT", self._path(name), {"expires_at": expires_at}))
-        return self.reconciler.result(snapshot=self._final(name, after))
+        self.snapshots.resources.update(before, after, {"expires_at": expires_at})
+        return self.reconciler.result(snapshot=snapshot_view(self.snapshots.resources.final(name, after)))
 
-    def _create(self, name):
-        expires_at = self._expiry_for(now())
-        body = dict(name=name, stateful=self.params["stateful"])
-        if expires_at is not None:
-            body["expires_at"] = expires_at
-        after = dict(name=name, created_at=None, expires_at=expires_at, last_used_at=None,
-                     stateful=self.params["stateful"], size=None)
-        self.reconciler.step("create", None, after, lambda: self._post_snapshot(name, body))
-        return self.reconciler.result(snapshot=self._final(name, after))
-
-    def _post_snapshot(self, name, body):
-        # Two runs taking the same snapshot at once: the other one made it, which is the goal.
-        self.client.send_when_free("POST", self._path(), body, done=lambda: self.client.find(self._path(name)) is not None)
-
-    def _rename(self, current, name, new_name):
-        renamed = self.client.find(self._path(new_name))
-        if current is not None and renamed is not None:
-            raise LxdkitError("cannot rename snapshot %r to %r: %s/%s exists already" % (name, new_name, self.instance_name, new_name))
-        if current is None:
-            if renamed is None:
-                raise LxdkitError("cannot rename snapshot %r of %s: it does not exist" % (name, self.instance_name))
-            return renamed, new_name
-        before = snapshot_view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", self._path(name), {"name": new_name}))
-        return dict(current, name=new_name), new_name
-
-    def _absent(self):
-        current = self.client.find(self._path(self.params["name"]))
-        if current is not None:
-            self.reconciler.step("delete", snapshot_view(current), None,
-                                 lambda: self.client.send("DELETE", self._path(current["name"])))
+    def _absent(self, name):
+        self.snapshots.resources.delete(self.snapshots.find(name))
         return self.reconciler.result(snapshot=None)
 
-    def _restored(self):
-        name = self.params["name"]
-        current = self.client.find(self._path(name))
+    def _restored(self, name):
+        current = self.snapshots.find(name)
         if current is None:
-            raise LxdkitError("cannot restore %s to snapshot %r: it does not exist" % (self.instance_name, name))
+            raise LxdkitError("cannot restore %s to snapshot %r: it does not exist" % (self.snapshots.instance, name))
         status_before = self.instance.get("status")
-        body = {"restore": name, "stateful": self.params["stateful"]}
-        self.reconciler.action("restore", lambda: self.client.send("PUT", "instances/%s" % self.instance_name, body))
-        status_after = status_before if self.reconciler.check_mode else self._instance().get("status")
+        self.snapshots.restore(name, self.params["stateful"])
+        status_after = status_before if self.reconciler.check_mode else require_instance(self.client, self.snapshots.instance).get("status")
         restore = dict(snapshot=name, status_before=status_before, status_after=status_after,
                        restarted=status_before == "Running" and not self.reconciler.check_mode)
         return self.reconciler.result(snapshot=snapshot_view(current), restore=restore)
 
-    def _prune(self):
+    def _pruned(self):
         policy = dict((option, self.params[option]) for option in KEEP_OPTIONS)
         check_policy(policy)
         if self.params["max_parallel"] < 1:
             raise LxdkitError("max_parallel must be 1 or more, got %d" % self.params["max_parallel"])
-        instance = self._instance()
+        instance = require_instance(self.client, self.snapshots.instance, self.params["target"])
         match = self.params["match"] or glob_for_pattern(instance.get("expanded_config", {}).get("snapshots.pattern"))
         check_match(match)
-        snapshots = self.client.get(self._path(), params={"recursion": "1"}) or []
-        delete, kept, untouched = plan_prune(snapshots, policy, match, self.params["name_time_format"])
-        before = dict(snapshots=sorted(snapshot["name"] for snapshot in snapshots))
-        doomed = set(entry["name"] for entry in delete)
-        after = dict(snapshots=[name for name in before["snapshots"] if name not in doomed])
-        self.reconciler.step("prune", before, after, lambda: self._delete_all([entry["name"] for entry in delete]))
-        return self.reconciler.result(snapshot=None, deleted=delete, kept=kept, untouched=untouched, match=match)
-
-    def _delete_all(self, names):
-        """Delete snapshots with up to max_parallel LXD operations running at once.
-
-        LXD before 5.14 races when it rewrites the instance's backup.yaml during concurrent
-        deletions of one instance's snapshots (canonical/lxd#11538): some operations fail with
-        "snapshot record count doesn't match" although the snapshot is gone. Whatever is still
-        listed afterwards is deleted one at a time, the last name always alone and last, so
-        that LXD writes backup.yaml from the final, consistent state. Another run pruning the
-        same instance at the same time makes the same races, and deletes some names first:
-        those are simply gone.
-        """
-        if not names:
-            return
-        running = collections.deque()
-        try:
-            for name in names[:-1]:
-                if len(running) >= self.params["max_parallel"]:
-                    self._finish(running.popleft())
-                try:
-                    running.append((name, self.client.start("DELETE", self._path(name))))
-                except LxdkitNotFound:
-                    pass  # another run deleted it first
-        finally:
-            while running:
-                self._finish(running.popleft())
-        self._settle(names)
-
-    def _settle(self, names):
-        """Delete, one at a time, those of ``names`` LXD still lists; retry the backup.yaml race."""
-        error = None
-        for attempt in range(SETTLE_ATTEMPTS):
-            existing = set(self._snapshot_names())
-            left = [name for name in names if name in existing]
-            if not left:
-                return
-            if attempt:
-                time.sleep(0.2 * attempt)
-            error = None
-            for name in left:
-                try:
-                    self.client.send("DELETE", self._path(name))
-                except LxdkitNotFound:
-                    pass
-                except LxdkitError as exc:
-                    error = exc
-        if error is not None or set(self._snapshot_names()) & set(names):
-            raise error or LxdkitError("snapshots of %s are still listed after %d attempts to delete them" % (self.instance_name, SETTLE_ATTEMPTS))
-
-    def _finish(self, started):
-        """Wait for one started deletion; a failure is left for the settling pass."""
-        name, operation = started
-        try:
-            self.client.wait(operation, "deleting snapshot %s/%s" % (self.instance_name, name))
-        except LxdkitError:
-            pass
-
-    def _snapshot_names(self):
-        return [url.rsplit("/", 1)[-1] for url in self.client.get(self._path()) or []]
-
-    def _final(self, name, planned):
-        if self.reconciler.changed and not self.reconciler.check_mode:
-            return snapshot_view(self.client.get(self._path(name)))
-        return planned
+        deleted, kept, untouched = self.snapshots.prune(policy, match, self.params["name_time_format"], self.params["max_parallel"])
+        return self.reconciler.result(snapshot=None, deleted=deleted, kept=kept, untouched=untouched, match=match)
 
 
 def _same_time(lxd_time, other):

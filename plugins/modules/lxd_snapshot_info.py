@@ -76,22 +76,22 @@ snapshots:
             last_used_at: null, stateful: false, size: null}]
 """
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
-from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time
-from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import snapshot_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import Snapshots
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import snapshot_view
 
 
 class SnapshotInfoManager(LxdManager):
 
     def run(self):
         instance, name = self.params["instance"], self.params["name"]
-        check_object_name("instance", instance)
+        check_instance_name("instance", instance)
         check_object_name("name", name)
-        if self.client.find("instances/%s" % instance) is None:
-            raise LxdkitError("instance %r does not exist in project %s" % (instance, self.client.project))
-        snapshots = self.client.get("instances/%s/snapshots" % instance, params={"recursion": "1"}) or []
+        require_instance(self.client, instance)
+        snapshots = Snapshots(self.client, self.reconciler, instance).listed()
         views = [snapshot_view(snapshot) for snapshot in snapshots if name is None or snapshot["name"] == name]
         views.sort(key=lambda view: (parse_lxd_time(view["created_at"]), view["name"]))
         return dict(changed=False, snapshots=views)

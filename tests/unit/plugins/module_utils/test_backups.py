@@ -10,20 +10,12 @@ import threading
 
 import pytest
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils import _backups
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import (
-    LOCK_NAME,
-    abandoned_server_backup,
-    commit,
-    directory_lock,
-    own_leftovers,
-    plan_file_prune,
-    publish,
-    read_sidecar,
-    server_backup_name,
-    write_atomically,
-    write_temp,
-)
+from ansible_collections.lxdkit.lxd.plugins.module_utils import _atomic_files
+from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import commit, own_leftovers, publish, write_atomically, write_temp
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, directory_lock, is_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import abandoned_server_backup, server_backup_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import plan_prune
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 
 UTC = datetime.timezone.utc
@@ -100,7 +92,7 @@ def test_a_failed_publish_leaves_the_previous_backup_and_sidecar(tmp_path, monke
     def no_space(source, target):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(_backups.os, "replace", no_space)
+    monkeypatch.setattr(_atomic_files.os, "replace", no_space)
     with pytest.raises(OSError):
         publish(temp, str(dest), checksum)
     assert dest.read_bytes() == b"old" and read_sidecar(str(dest)) == first_sum
@@ -118,22 +110,23 @@ def test_file_prune_skips_sidecars_temp_files_and_other_names():
     mtime = datetime.datetime(2026, 11, 25, tzinfo=UTC)
     entries = [("web-202611%02d.tar.zst" % day, mtime) for day in range(1, 8)]
     entries += [("web-20261107.tar.zst.sha256", mtime), (".web-x.tar.zst.1.a.lxdkit-tmp", mtime), ("notes.txt", mtime)]
-    delete, keep, untouched = plan_file_prune(entries, dict(keep_last=2), "web-*", "web-%Y%m%d.tar.zst")
+    delete, keep, untouched = plan_prune(entries, dict(keep_last=2), "web-*", "web-%Y%m%d.tar.zst", takes_part=is_backup)
     assert [entry["name"] for entry in keep] == ["web-20261107.tar.zst", "web-20261106.tar.zst"]
-    assert delete == ["web-202611%02d.tar.zst" % day for day in range(5, 0, -1)]
+    assert delete == [dict(name="web-202611%02d.tar.zst" % day, time="2026-11-%02dT00:00:00+00:00" % day) for day in range(5, 0, -1)]
     assert sorted(untouched) == sorted([".web-x.tar.zst.1.a.lxdkit-tmp", "notes.txt", "web-20261107.tar.zst.sha256"])
 
 
 def test_file_prune_never_takes_the_lock_file_even_when_everything_matches():
     old = datetime.datetime(2026, 1, 1, tzinfo=UTC)
-    delete, keep, untouched = plan_file_prune([(LOCK_NAME, old), ("a.tar", old)], dict(keep_last=1), "*")
+    delete, keep, untouched = plan_prune([(LOCK_NAME, old), ("a.tar", old)], dict(keep_last=1), "*", takes_part=is_backup)
     assert delete == [] and [entry["name"] for entry in keep] == ["a.tar"] and LOCK_NAME in untouched
 
 
 def test_file_prune_by_mtime():
     entries = [("old.tar.gz", datetime.datetime(2026, 1, 1, tzinfo=UTC)), ("new.tar.gz", datetime.datetime(2026, 1, 2, tzinfo=UTC))]
-    delete, keep, _untouched = plan_file_prune(entries, dict(keep_last=1), "*.tar*")
-    assert delete == ["old.tar.gz"] and [entry["name"] for entry in keep] == ["new.tar.gz"]
+    delete, keep, _untouched = plan_prune(entries, dict(keep_last=1), "*.tar*", takes_part=is_backup)
+    assert delete == [dict(name="old.tar.gz", time="2026-01-01T00:00:00+00:00")]
+    assert keep == [dict(name="new.tar.gz", time="2026-01-02T00:00:00+00:00", reasons=["last", "newest"])]
 
 
 def test_a_server_backup_of_an_ended_run_on_this_machine_is_abandoned():

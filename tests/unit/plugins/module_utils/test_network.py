@@ -8,13 +8,14 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._network import (
-    check_keys_for_type,
-    network_desired_config,
-    normalize_rules,
-    stored_rules,
-)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES, check_keys_for_type, normalize_rules
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import stored_rules
+
+
+def network_desired_config(current, wanted, merge):
+    return desired_map(current, wanted, merge, **NETWORK_CONFIG_RULES)
 
 # GET /1.0/networks/lxdbr1 after `lxc network create lxdbr1` with ipv4.address=auto and
 # ipv6.address=auto: the response shape recorded from this LXD 5.0 (GET /1.0/networks/lxdbr0),
@@ -56,6 +57,12 @@ def test_written_values_replace_and_unlisted_user_keys_go():
 
 def test_auto_is_sent_as_is_when_creating():
     assert network_desired_config({}, {"ipv4.address": "auto"}, merge=False) == {"ipv4.address": "auto"}
+
+
+def test_replace_keeps_volatile_keys_like_every_other_object():
+    current = {"ipv4.address": "10.0.0.1/24", "volatile.bridge.hwaddr": "00:16:3e:00:00:01", "dns.domain": "a"}
+    desired = network_desired_config(current, {"ipv4.address": "10.0.0.1/24"}, merge=False)
+    assert desired == {"ipv4.address": "10.0.0.1/24", "volatile.bridge.hwaddr": "00:16:3e:00:00:01"}
 
 
 def test_merge_keeps_everything():

@@ -9,8 +9,7 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import PERIODS, plan_retention
-from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import plan_prune
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import PERIODS, plan_prune, plan_retention
 
 UTC = datetime.timezone.utc
 START = datetime.datetime(2024, 1, 1, tzinfo=UTC)
@@ -53,9 +52,8 @@ def test_kept_set_is_exactly_the_gfs_union_and_newest_survives(items, policy):
 @settings(max_examples=200, deadline=None)
 @given(timelines, st.lists(st.sampled_from(["manual-a", "manual-b", "keep-me"]), unique=True), policies)
 def test_pruning_never_touches_names_that_do_not_match(items, others, policy):
-    snapshots = [dict(name=name, created_at=when.strftime("%Y-%m-%dT%H:%M:%S.000000000Z")) for name, when in items]
-    snapshots += [dict(name=name, created_at="2030-01-01T00:00:00Z") for name in others]
-    delete, kept, untouched = plan_prune(snapshots, policy, "item-*")
+    newer = datetime.datetime(2030, 1, 1, tzinfo=UTC)
+    delete, kept, untouched = plan_prune(items + [(name, newer) for name in others], policy, "item-*")
     assert set(untouched) == set(others)
     assert not set(entry["name"] for entry in delete) & set(others)
     assert len(delete) + len(kept) == len(items)

@@ -8,7 +8,14 @@ import datetime
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import glob_for_pattern, plan_prune, snapshot_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time, plan_prune
+from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import glob_for_pattern
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import snapshot_view
+
+
+def timed(snapshots):
+    """(name, created_at) pairs, as the snapshots service hands LXD's snapshots to plan_prune."""
+    return [(snapshot["name"], parse_lxd_time(snapshot["created_at"])) for snapshot in snapshots]
 from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import parse_duration, parse_timestamp, to_lxd_time
 
 
@@ -33,7 +40,7 @@ def test_snapshot_view_turns_lxd_zero_values_into_none():
 def test_plan_prune_by_name_time_leaves_unparsable_names_alone():
     snapshots = [dict(name="daily-202611%02d" % day, created_at="2026-11-25T00:00:00Z") for day in range(1, 6)]
     snapshots.append(dict(name="daily-latest", created_at="2026-11-25T00:00:00Z"))
-    delete, kept, untouched = plan_prune(snapshots, dict(keep_last=2), "daily-*", "daily-%Y%m%d")
+    delete, kept, untouched = plan_prune(timed(snapshots), dict(keep_last=2), "daily-*", "daily-%Y%m%d")
     assert [entry["name"] for entry in kept] == ["daily-20261105", "daily-20261104"]
     assert [entry["name"] for entry in delete] == ["daily-20261103", "daily-20261102", "daily-20261101"]
     assert untouched == ["daily-latest"]
@@ -67,7 +74,7 @@ def test_plan_prune_gfs_on_sixty_daily_names():
     first = datetime.date(2026, 9, 1)
     snapshots = [dict(name=(first + datetime.timedelta(days=offset)).strftime("daily-%Y%m%d"), created_at="2026-11-25T00:00:00Z")
                  for offset in range(60)]
-    delete, kept, untouched = plan_prune(snapshots, dict(keep_daily=7, keep_weekly=4, keep_monthly=2), "daily-*", "daily-%Y%m%d")
+    delete, kept, untouched = plan_prune(timed(snapshots), dict(keep_daily=7, keep_weekly=4, keep_monthly=2), "daily-*", "daily-%Y%m%d")
     # Newest: Friday 30 October. Weeks end Sundays 25, 18 and 11 October; September's newest is the 30th.
     assert [entry["name"] for entry in kept] == [
         "daily-20261030", "daily-20261029", "daily-20261028", "daily-20261027", "daily-20261026", "daily-20261025",
@@ -83,7 +90,7 @@ def test_plan_prune_by_created_at_keeps_the_newest_and_skips_other_names():
         dict(name="snap2", created_at="2026-11-25T05:11:45.5Z"),
         dict(name="before-upgrade", created_at="2026-11-01T00:00:00Z"),
     ]
-    delete, kept, untouched = plan_prune(snapshots, dict(keep_last=1), glob_for_pattern(None))
+    delete, kept, untouched = plan_prune(timed(snapshots), dict(keep_last=1), glob_for_pattern(None))
     assert [entry["name"] for entry in kept] == ["snap2"]
     assert kept[0]["reasons"] == ["last", "newest"]
     assert [entry["name"] for entry in delete] == ["snap1", "snap0"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _file_writers
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backups import write_temp
+from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import write_temp
 from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import QUEUE_CHUNKS, ChunkWorker
 
 

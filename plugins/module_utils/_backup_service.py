@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright: lxdkit contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Instance backups on the LXD side: a server-side backup made under a name that says which run
+made it, downloaded into a file that is never seen half-written, then deleted; what interrupted
+runs left behind, cleaned; and the raw import of a backup file as an instance."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import uuid
+
+from ansible_collections.lxdkit.lxd.plugins.module_utils._archive import verify_backup_archive
+from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import own_leftovers, publish, write_temp
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import directory_lock
+from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import host_tag, process_alive
+from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time
+from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, to_lxd_time
+from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
+
+SERVER_BACKUP_PREFIX = "lxdkit-"
+_SERVER_BACKUP_NAME = re.compile(
+    "^" + re.escape(SERVER_BACKUP_PREFIX) + r"\d{14}-h(?P<host>[0-9a-f]{8})-p(?P<pid>\d+)-[0-9a-f]+$")
+# A server-side backup of an earlier run older than this is removed whoever made it.
+STALE_SECONDS = 3600
+# LXD deletes a server-side backup by itself after this, should both this run and the next fail.
+SERVER_BACKUP_LIFETIME = datetime.timedelta(days=1)
+
+
+def server_backup_name(stamp):
+    """A name for the server-side backup that says which machine and process made it, so a
+    later run on the same machine can delete it as soon as that process is gone."""
+    return "%s%s-h%s-p%d-%s" % (SERVER_BACKUP_PREFIX, stamp.strftime("%Y%m%d%H%M%S"), host_tag(), os.getpid(), uuid.uuid4().hex[:8])
+
+
+def abandoned_server_backup(name, alive=process_alive):
+    """True for a server-side backup this module made on this machine in a process that has
+    ended (killed mid-download, or LXD went away before it could be deleted)."""
+    match = _SERVER_BACKUP_NAME.match(name)
+    if not match or match.group("host") != host_tag():
+        return False
+    return not alive(int(match.group("pid")))
+
+
+class InstanceBackups:
+    """The backups of one instance on one LXD server. ``warn(text)`` reports what the run
+    survives (a server-side backup it could not delete)."""
+
+    def __init__(self, client, instance, warn):
+        self.client = client
+        self.instance = instance
+        self.warn = warn
+
+    def path(self, name=None):
+        return "instances/%s/backups%s" % (self.instance, "/" + name if name else "")
+
+    # -- server side --------------------------------------------------------------------------
+
+    def create(self, compression, instance_only=False, optimized_storage=False, target=None):
+        """Have LXD build a backup; returns its API path. While another run takes or deletes
+        snapshots of the instance LXD may refuse for a moment: tried again under a new name."""
+        # LXD puts the instance's backup.yaml into the backup as it is on disk, and concurrent
+        # operations (a config update beside a snapshot) can leave it missing snapshots, which
+        # makes the backup fail to start after an import. An empty PATCH has LXD write it anew.
+        self.client.send_when_free("PATCH", "instances/%s" % self.instance, {})
+
+        def attempt(_number):
+            name = server_backup_name(now())
+            body = dict(name=name, instance_only=instance_only, optimized_storage=optimized_storage,
+                        compression_algorithm=compression, expires_at=to_lxd_time(now() + SERVER_BACKUP_LIFETIME))
+            try:
+                self.client.send("POST", self.path(), body, target=target)
+            except LxdkitError:
+                self.drop(self.path(name))
+                raise
+            return self.path(name)
+
+        return self.client.retry(attempt)
+
+    def drop(self, backup_path):
+        """Delete a server-side backup; returns a note when that failed (see ``finish_drop``)."""
+        return self.finish_drop(backup_path, self.start_drop(backup_path))
+
+    def start_drop(self, backup_path):
+        """Start deleting a server-side backup; returns ``(operation, error)`` for ``finish_drop``."""
+        try:
+            return self.client.start("DELETE", backup_path), None
+        except LxdkitNotFound:
+            return None, None
+        except LxdkitError as exc:
+            return None, exc
+
+    def finish_drop(self, backup_path, started):
+        """Wait for the deletion. A failure returns a note instead of raising: after a failure
+        it must not hide the cause, after a success it must not fail a task whose file is
+        whole; the next run on this machine, or LXD at expires_at, removes the backup."""
+        operation, error = started
+        if error is None and operation is not None:
+            try:
+                self.client.wait(operation, "deleting the server-side backup")
+            except LxdkitError as exc:
+                error = exc
+        if error is None:
+            return ""
+        return "; the server-side backup %s is left for the next run to delete (%s)" % (backup_path.rsplit("/", 1)[-1], error.msg)
+
+    def stale(self):
+        """Names of this module's server-side backups that no run will delete: old ones, and
+        those of ended runs on this machine."""
+        names = []
+        for backup in self.client.get(self.path(), params={"recursion": "1"}) or []:
+            created = parse_lxd_time(backup.get("created_at"))
+            old = created is not None and (now() - created).total_seconds() > STALE_SECONDS
+            if backup["name"].startswith(SERVER_BACKUP_PREFIX) and (old or abandoned_server_backup(backup["name"])):
+                names.append(backup["name"])
+        return names
+
+    def clean_leftovers(self, directory, check_mode):
+        """Remove what interrupted runs left: temp files in ``directory``, stale server-side
+        backups. Returns what was removed (nothing in check mode)."""
+        leftovers, stale = own_leftovers(directory), self.stale()
+        if check_mode:
+            return []
+        cleaned = []
+        for path in leftovers:
+            os.unlink(path)
+            cleaned.append(path)
+        for name in stale:
+            note = self.drop(self.path(name))
+            if note:
+                self.warn("cleaning up" + note)
+            else:
+                cleaned.append("%s/%s (server backup)" % (self.instance, name))
+        return cleaned
+
+    # -- export -------------------------------------------------------------------------------
+
+    def export(self, backup_path, dest, verify=False, force=False):
+        """Download the server-side backup to ``dest`` (temp file, fsync, verify when asked,
+        rename with its sidecar) and delete it on the server, also when anything fails.
+        Returns ``{size, sha256, verified, backup_name}`` (``written_by_other_run`` when
+        another run wrote ``dest`` meanwhile and ``force`` is false: its file stays)."""
+        dropping = None
+        try:
+            temp, size, checksum = self._download(backup_path, dest)
+            # The download is whole: LXD deletes its copy while this side verifies and renames.
+            dropping = self.start_drop(backup_path)
+            outcome = _place(temp, dest, size, checksum, verify, force)
+        except BaseException as exc:
+            note = self.finish_drop(backup_path, dropping or self.start_drop(backup_path))
+            if isinstance(exc, LxdkitError):
+                exc.msg += note
+            raise
+        # The file is whole and in place: a server-side backup LXD would not delete now (the
+        # daemon stopping, say) is only worth a warning; the next run or expires_at removes it.
+        note = self.finish_drop(backup_path, dropping)
+        if note:
+            self.warn("backup written to %s%s" % (dest, note))
+        return dict(outcome, backup_name=backup_path.rsplit("/", 1)[-1])
+
+    def _download(self, backup_path, dest):
+        try:
+            return write_temp(dest, self.client.download(backup_path + "/export", CHUNK))
+        except OSError as exc:
+            raise LxdkitError("writing the backup to %s failed: %s; nothing was left at dest" % (dest, exc.strerror or exc))
+        except LxdkitError as exc:
+            exc.msg += "; nothing was left at dest %s" % dest
+            raise
+
+
+def _place(temp, dest, size, checksum, verify, force):
+    """Verify the downloaded temp file when asked, then publish it at dest with its sidecar."""
+    verified = None
+    if verify:
+        try:
+            verified = verify_backup_archive(temp)
+        except BaseException as exc:
+            os.unlink(temp)
+            if isinstance(exc, LxdkitError):
+                exc.msg += "; it was not put at dest %s" % dest
+            raise
+    with directory_lock(os.path.dirname(os.path.abspath(dest))):
+        if os.path.exists(dest) and not force:
+            # Another run wrote this dest while we downloaded: keep its backup, drop ours.
+            os.unlink(temp)
+            return dict(size=os.path.getsize(dest), sha256=read_sidecar(dest), verified=None, written_by_other_run=True)
+        publish(temp, dest, checksum)
+    return dict(size=size, sha256=checksum, verified=verified)
+
+
+def import_backup(client, src, name=None, pool=None):
+    """Create an instance from the backup file ``src``, streamed; returns the instance's name
+    (``name``, default the one in the backup)."""
+    headers = {"Content-Type": "application/octet-stream"}
+    if name:
+        headers["X-LXD-name"] = name
+    if pool:
+        headers["X-LXD-pool"] = pool
+    with open(src, "rb") as stream:
+        done = client.send("POST", "instances", data=stream, headers=headers) or {}
+    created = [path.rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get("instances") or []]
+    return name or (created[0] if created else None)
