@@ -43,6 +43,11 @@ expect_failure backup_rotation '{}' \
   "backup_rotation_instances"
 expect_failure backup_rotation '{"backup_rotation_instances": ["x"], "backup_rotation_compression": "rar"}' \
   "backup_rotation_compression"
+# The retention dicts take the six keep_* keys and nothing else (a typo is no silent default).
+expect_failure backup_rotation '{"backup_rotation_instances": ["x"], "backup_rotation_keep": {"keep_hourlyy": 24}}' \
+  "backup_rotation_keep.keep_hourlyy. Supported parameters include: keep_daily, keep_hourly, keep_last, keep_monthly, keep_weekly, keep_yearly"
+expect_failure backup_rotation '{"backup_rotation_instances": ["x"], "backup_rotation_second_keep": {"keep_yearly": "many"}}' \
+  "'keep_yearly' is of type str found in 'backup_rotation_second_keep'"
 
 after=$(lxc list --format csv --columns n; lxc profile list --format csv | cut -d, -f1)
 [ "$before" = "$after" ] || { echo "FAIL: argument validation let something change"; exit 1; }
@@ -75,4 +80,4 @@ grep -qF "address already in use on this host: 127.0.0.1:$taken (proxy device " 
 grep -qF "the instance this task created was deleted again" "$scratch/out.txt" || { echo "FAIL: no word of the cleanup"; exit 1; }
 if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: the instance that could not start was left behind"; exit 1; fi
 echo "ok: a taken port fails clearly and leaves no instance"
-echo "roles_bad_input: 8 passed, 0 failed"
+echo "roles_bad_input: 10 passed, 0 failed"
