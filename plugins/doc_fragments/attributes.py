@@ -27,3 +27,25 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
 """
+
+    INFO = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is no diff.
+    support: N/A
+"""
+
+    # new_name, for the modules that rename: the one rename rule (module_utils/_resources.py).
+    RENAME = r"""
+options:
+  new_name:
+    description:
+      - Rename the object O(name) names to this name.
+      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
+        nothing; when both exist, or neither, the task fails and changes nothing.
+    type: str
+"""

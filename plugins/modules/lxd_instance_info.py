@@ -18,6 +18,7 @@ author:
 extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.info
 options:
   name:
     description: Only this instance (the list is empty when it does not exist).
@@ -27,13 +28,6 @@ options:
     type: list
     elements: str
     choices: [Running, Stopped, Frozen]
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: N/A
 seealso:
   - module: lxdkit.lxd.lxd_instance
   - module: lxdkit.lxd.lxd_snapshot_info

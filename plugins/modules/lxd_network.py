@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.attributes.rename
 options:
   name:
     description: Name of the network (at most 15 characters for bridges, an interface name).
@@ -53,12 +54,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  new_name:
-    description:
-      - Rename the network to this name.
-      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
-        nothing; when both exist, or neither, the task fails and changes nothing.
-    type: str
   target:
     description:
       - Cluster member. With it, O(config) holds that member's own keys (C(bridge.external_interfaces),

@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.attributes.rename
 options:
   name:
     description: Name of the ACL.
@@ -49,12 +50,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  new_name:
-    description:
-      - Rename the ACL to this name.
-      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
-        nothing; when both exist, or neither, the task fails and changes nothing.
-    type: str
 seealso:
   - module: lxdkit.lxd.lxd_network
 """

@@ -20,6 +20,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.attributes.rename
 options:
   name:
     description: Name of the profile.
@@ -55,13 +56,6 @@ options:
         as C(lxc profile copy) does. O(description), O(config) and O(devices) then apply on top
         of the copy. Ignored when the profile already exists.
     type: str
-  new_name:
-    description:
-      - Rename the profile to this name.
-      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
-        nothing; when both exist, or neither, the task fails and changes nothing.
-      - community.general.lxd_profile fails whenever O(name) does not exist; here a finished rename is no error.
-    type: str
   state:
     description:
       - V(present) makes the profile exist as described; V(absent) deletes it.
@@ -69,6 +63,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
+notes:
+  - community.general.lxd_profile fails on O(new_name) whenever O(name) does not exist; here a rename
+    that is already done is no error (see O(new_name)).
 seealso:
   - module: community.general.lxd_profile
   - name: LXD profiles

@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
+  - lxdkit.lxd.attributes.rename
   - lxdkit.lxd.retention
 options:
   instance:
@@ -59,12 +60,6 @@ options:
     description:
       - How long after its creation the snapshot expires, as V(7d), V(12h), V(30m) or V(1w 2d)
         (units s, m, h, d, w). Counted from the snapshot's C(created_at), so reruns do not move it.
-    type: str
-  new_name:
-    description:
-      - Rename the snapshot O(name) to this.
-      - When O(name) is gone and O(new_name) exists, the rename counts as done, so a rerun changes
-        nothing; when both exist, or neither, the task fails and changes nothing.
     type: str
   match:
     description:

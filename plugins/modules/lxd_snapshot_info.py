@@ -17,6 +17,7 @@ author:
 extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.attributes
+  - lxdkit.lxd.attributes.info
 options:
   instance:
     description: Name of the instance.
@@ -25,13 +26,6 @@ options:
   name:
     description: Only this snapshot (the list is empty when it does not exist).
     type: str
-attributes:
-  check_mode:
-    description: Reads only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Changes nothing, so there is no diff.
-    support: N/A
 seealso:
   - module: lxdkit.lxd.lxd_snapshot
 """
