@@ -41,9 +41,12 @@ collection:
 
 # ansible-test bootstraps pip in its sanity venvs with a script from a host this machine cannot
 # reach; an equivalent offline script goes where ansible-test caches that download.
-sanity: venv collection test-tools
-	pin=$$(grep -ho "pip='[0-9.]*'" $(VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | grep -o '[0-9.]*' | tr . _); \
+# $(1): the virtualenv whose ansible-test will look for it.
+offline_get_pip = pin=$$(grep -ho "pip='[0-9.]*'" $(1)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -n1 | grep -o '[0-9.]*' | tr . _); \
 	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/harness/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$pin.py
+
+sanity: venv collection test-tools
+	$(call offline_get_pip,$(VENV))
 	cd $(COLLECTION) && ansible-test sanity --color no --venv --python $(TEST_PYTHON)
 
 # Offline (.ansible-lint): the collection is resolved from the build copy, never installed.
@@ -69,8 +72,7 @@ $(OLDEST_VENV)/.installed: requirements-oldest.txt
 	touch $@
 
 oldest: $(OLDEST_VENV)/.installed collection test-tools lxd
-	pin=$$(grep -ho "pip='[0-9.]*'" $(OLDEST_VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -n1 | grep -o '[0-9.]*' | tr . _); \
-	  mkdir -p $(HOME)/.ansible/test/cache && cp tests/harness/get_pip_offline.py $(HOME)/.ansible/test/cache/get_pip_$$pin.py
+	$(call offline_get_pip,$(OLDEST_VENV))
 	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test sanity --color no --venv --python $(TEST_PYTHON)
 	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test units --color no --local --python $(TEST_PYTHON)
 	cd $(COLLECTION) && PATH=$(CURDIR)/$(OLDEST_VENV)/bin:$$PATH ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(OLDEST_TARGETS)
