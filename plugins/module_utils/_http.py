@@ -44,6 +44,20 @@ class HttpStatusError(HttpError):
 _CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
 
+def check_answer(response, stream=False, is_api=True):
+    """Raise ``HttpStatusError`` for an error status, and for an API answer that is not a JSON
+    document or is LXD's error document. The fake transport of the unit tests shares it."""
+    if response.status_code >= 400:
+        raise HttpStatusError(response)
+    if is_api and not stream:
+        try:
+            document = response.json()
+        except ValueError:
+            raise HttpStatusError(response)
+        if isinstance(document, dict) and document.get("type") == "error":
+            raise HttpStatusError(response)
+
+
 def body_length(data):
     """Content-Length of a request body: bytes, an object with ``len()``, or an open (seekable) stream."""
     if data is None:
@@ -187,17 +201,9 @@ class UnixHttp:
         response = Response(raw, lambda reusable: self._give_back(connection, reusable))
         if not stream:
             response.content  # read now: the connection is free again for the next request
-        if response.status_code >= 400:
-            if stream:
-                response.content
-            raise HttpStatusError(response)
-        if is_api and not stream:
-            try:
-                document = response.json()
-            except ValueError:
-                raise HttpStatusError(response)
-            if isinstance(document, dict) and document.get("type") == "error":
-                raise HttpStatusError(response)
+        if response.status_code >= 400 and stream:
+            response.content  # the error document, read whole
+        check_answer(response, stream, is_api)
         return response
 
     def _take(self, fresh=False):
