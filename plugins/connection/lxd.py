@@ -16,8 +16,10 @@ description:
     input are pushed as a file next to the command and removed after it.
 author:
   - lxdkit maintainers (@lxdkit)
-requirements:
-  - pylxd >= 2.3.2 on the controller, for an HTTPS O(url) only (the local unix socket needs no library)
+extends_documentation_fragment:
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.connection.plugins
+  - lxdkit.lxd.connection.vars
 options:
   instance:
     description:
@@ -26,50 +28,6 @@ options:
     type: str
     vars:
       - name: ansible_lxd_instance
-  url:
-    description: LXD's address, V(unix:/var/lib/lxd/unix.socket) or V(https://host:8443); default the local socket.
-    type: str
-    env:
-      - name: LXD_URL
-    vars:
-      - name: ansible_lxd_url
-  project:
-    description: The LXD project of the instance.
-    type: str
-    default: default
-    vars:
-      - name: ansible_lxd_project
-  client_cert:
-    description: Client certificate for HTTPS.
-    type: path
-    env:
-      - name: LXD_CLIENT_CERT
-    vars:
-      - name: ansible_lxd_client_cert
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-    env:
-      - name: LXD_CLIENT_KEY
-    vars:
-      - name: ansible_lxd_client_key
-  server_cert:
-    description: The server's certificate, pinned.
-    type: path
-    vars:
-      - name: ansible_lxd_server_cert
-  validate_certs:
-    description: Verify the server's certificate against the system CAs when O(server_cert) is not given.
-    type: bool
-    default: true
-    vars:
-      - name: ansible_lxd_validate_certs
-  timeout:
-    description: Seconds to wait for each answer from LXD.
-    type: int
-    default: 30
-    vars:
-      - name: ansible_lxd_timeout
 """
 
 EXAMPLES = r"""
@@ -85,6 +43,8 @@ EXAMPLES = r"""
 #       ansible_lxd_client_cert: ~/.config/lxc/client.crt
 #       ansible_lxd_client_key: ~/.config/lxc/client.key
 #       ansible_lxd_server_cert: files/lxd01.crt
+#       ansible_lxd_project: databases
+#       ansible_lxd_trust_token: "{{ lxd01_trust_token }}"   # first contact only
 """
 
 import os
@@ -118,10 +78,18 @@ class Connection(ConnectionBase):
         if self._connected:
             return self
         self._instance = self.get_option("instance") or self._play_context.remote_addr
-        self._client = LxdClient(url=self.get_option("url"), client_cert=self.get_option("client_cert"),
-                                 client_key=self.get_option("client_key"), server_cert=self.get_option("server_cert"),
-                                 validate_certs=self.get_option("validate_certs"), project=self.get_option("project"),
-                                 timeout=float(self.get_option("timeout")))
+        # As a module builds its client: every connection option, so that both reach LXD alike.
+        self._client = LxdClient.from_options(self.get_option)
+        try:
+            self._check_running()
+        except AnsibleConnectionFailure:
+            self.close()
+            raise
+        display.vvv("LXD %s: connected to instance %s" % (self._client.where, self._instance), host=self._instance)
+        self._connected = True
+        return self
+
+    def _check_running(self):
         try:
             instance = self._client.find("instances/%s" % self._instance)
         except LxdkitError as exc:
@@ -132,9 +100,6 @@ class Connection(ConnectionBase):
         if instance.get("status") != "Running":
             raise AnsibleConnectionFailure("instance %s is %s: start it before running tasks in it"
                                            % (self._instance, instance.get("status")))
-        display.vvv("LXD %s: connected to instance %s" % (self._client.where, self._instance), host=self._instance)
-        self._connected = True
-        return self
 
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
@@ -174,5 +139,9 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure("fetching %s from %s failed: %s" % (in_path, self._instance, exc.msg))
 
     def close(self):
+        # The client keeps its connections to LXD open between requests: they end here.
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         super().close()
         self._connected = False

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # The connection options every lxdkit.lxd module shares (module_utils/_client.py).
+    # The connection options of LxdClient (module_utils/_client.py): every lxdkit.lxd module,
+    # and with PLUGINS the connection and inventory plugins, take exactly these.
     DOCUMENTATION = r"""
 options:
   url:
@@ -66,8 +67,60 @@ options:
     default: 30
 notes:
   - The local unix socket is spoken with the Python standard library alone. An HTTPS O(url)
-    needs the Python library C(pylxd) on the host that runs the module (usually the
+    needs the Python library C(pylxd) where the client runs, on the controller for the
+    connection and inventory plugins; for a module, on the host that runs it (usually the
     controller, with O(url) pointing at a remote server).
 requirements:
   - pylxd >= 2.3.2, for an HTTPS O(url) only
+"""
+
+    # The plugins' additions: what a module reads with env_fallback in its argument spec is
+    # plugin configuration (env) here. Plugins extend DOCUMENTATION and this.
+    PLUGINS = r"""
+options:
+  url:
+    env:
+      - name: LXD_URL
+  client_cert:
+    env:
+      - name: LXD_CLIENT_CERT
+  client_key:
+    env:
+      - name: LXD_CLIENT_KEY
+"""
+
+    # The connection plugin's host variables, one per option: ansible_lxd_<option>. The
+    # inventory plugin sets them on its hosts.
+    VARS = r"""
+options:
+  url:
+    vars:
+      - name: ansible_lxd_url
+  snap_url:
+    vars:
+      - name: ansible_lxd_snap_url
+  client_cert:
+    vars:
+      - name: ansible_lxd_client_cert
+  client_key:
+    vars:
+      - name: ansible_lxd_client_key
+  server_cert:
+    vars:
+      - name: ansible_lxd_server_cert
+  validate_certs:
+    vars:
+      - name: ansible_lxd_validate_certs
+  trust_token:
+    vars:
+      - name: ansible_lxd_trust_token
+  trust_password:
+    vars:
+      - name: ansible_lxd_trust_password
+  project:
+    vars:
+      - name: ansible_lxd_project
+  timeout:
+    vars:
+      - name: ansible_lxd_timeout
 """
