@@ -18,46 +18,26 @@ description:
     C(lxd_profile_<profile>), C(lxd_network_<network>), C(lxd_os_<os>), C(lxd_release_<release>),
     plus whatever O(groups) and O(keyed_groups) make.
   - Instances of the default project are named as they are; those of other projects as C(NAME.PROJECT).
+  - Every host gets the C(ansible_lxd_*) variables of the P(lxdkit.lxd.lxd#connection) connection
+    for its instance and project, and for each connection option set here to other than its default,
+    except O(trust_token) and O(trust_password) (the inventory's first contact has made the client trusted).
   - The inventory file must end in C(lxd.yml) or C(lxd.yaml).
 author:
   - lxdkit maintainers (@lxdkit)
-requirements:
-  - pylxd >= 2.3.2 on the controller, for an HTTPS O(url) only (the local unix socket needs no library)
 extends_documentation_fragment:
   - constructed
+  - lxdkit.lxd.connection
+  - lxdkit.lxd.connection.plugins
 options:
   plugin:
     description: The name of this plugin.
     type: str
     required: true
     choices: [lxdkit.lxd.lxd]
-  url:
-    description: LXD's address, V(unix:/var/lib/lxd/unix.socket) or V(https://host:8443); default the local socket.
-    type: str
-    env:
-      - name: LXD_URL
-  client_cert:
-    description: Client certificate for HTTPS.
-    type: path
-    env:
-      - name: LXD_CLIENT_CERT
-  client_key:
-    description: Key of O(client_cert).
-    type: path
-    env:
-      - name: LXD_CLIENT_KEY
-  server_cert:
-    description: The server's certificate, pinned.
-    type: path
-  validate_certs:
-    description: Verify the server's certificate against the system CAs when O(server_cert) is not given.
-    type: bool
-    default: true
   projects:
-    description: Projects to list; V([all]) lists every project.
+    description: Projects to list; V([all]) lists every project. Without it, O(project) alone.
     type: list
     elements: str
-    default: [default]
   status:
     description: Only instances with one of these statuses (V(Running), V(Stopped), V(Frozen)); default all.
     type: list
@@ -95,9 +75,16 @@ import re
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT, LxdClient, connection_argument_spec
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import addresses
+
+
+# The connection options a host passes on to the connection plugin (ansible_lxd_<option>), so
+# that it reaches the server the inventory listed. The project is each host's own; the trust
+# secrets are needed once, and the inventory has used them (they would show in the host vars).
+_OPTIONS = connection_argument_spec()
+PASSED_ON = tuple(name for name in _OPTIONS if name not in ("project", "trust_token", "trust_password"))
 
 
 def _group_part(value):
@@ -121,19 +108,25 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise AnsibleParserError("LXD inventory: %s" % exc.msg)
 
     def _client(self, project):
-        return LxdClient(url=self.get_option("url"), client_cert=self.get_option("client_cert"),
-                         client_key=self.get_option("client_key"), server_cert=self.get_option("server_cert"),
-                         validate_certs=self.get_option("validate_certs"), project=project)
+        """A client for one project, built as modules build theirs: every connection option."""
+        return LxdClient.from_options(lambda name: project if name == "project" else self.get_option(name))
+
+    def _listed(self, project, path, params):
+        client = self._client(project)
+        try:
+            return client.get(path, params=params) or []
+        finally:
+            client.close()
 
     def _instances(self):
-        projects = self.get_option("projects")
+        projects = self.get_option("projects") or [self.get_option("project")]
         if "all" in projects:
-            projects = [project["name"] for project in self._client("default").get("projects", params={"recursion": "1"})]
+            projects = [project["name"] for project in self._listed(DEFAULT_PROJECT, "projects", {"recursion": "1"})]
         pattern = re.compile(self.get_option("name_pattern")) if self.get_option("name_pattern") else None
         wanted_type = self.get_option("type_filter")
         statuses = self.get_option("status")
         for project in projects:
-            for instance in self._client(project).get("instances", params={"recursion": "2"}) or []:
+            for instance in self._listed(project, "instances", {"recursion": "2"}):
                 if statuses and instance.get("status") not in statuses:
                     continue
                 if wanted_type != "both" and instance.get("type") != wanted_type:
@@ -165,9 +158,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         )
         if self.get_option("connection"):
             variables["ansible_connection"] = self.get_option("connection")
-        for option in ("url", "client_cert", "client_key", "server_cert"):
-            if self.get_option(option):
-                variables["ansible_lxd_" + option] = self.get_option(option)
+        for option in PASSED_ON:
+            value = self.get_option(option)
+            # Defaults stay unset: a host var set here would outrank the user's group_vars.
+            if value is not None and value != _OPTIONS[option].get("default"):
+                variables["ansible_lxd_" + option] = value
         self.inventory.add_host(name)
         for key, value in variables.items():
             self.inventory.set_variable(name, key, value)
