@@ -39,7 +39,8 @@ def test_a_busy_refusal_is_tried_again_under_a_new_name_and_the_refused_one_drop
     assert first != second and path == "%s/%s" % (BACKUPS, second)
     assert "DELETE %s/%s" % (BACKUPS, first) in fake.calls
     # backup.yaml rewritten first (the empty PATCH), zstd asked for, an expiry as a safety net.
-    assert fake.calls.index("PATCH instances/c1") < fake.calls.index("POST " + BACKUPS) and fake.requested("POST", BACKUPS)[1].json["compression_algorithm"] == "zstd"
+    assert fake.calls.index("PATCH instances/c1") < fake.calls.index("POST " + BACKUPS)
+    assert fake.requested("POST", BACKUPS)[1].json["compression_algorithm"] == "zstd"
     assert fake.requested("POST", BACKUPS)[1].json["expires_at"].endswith("Z")
 
 

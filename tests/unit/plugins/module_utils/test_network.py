@@ -17,6 +17,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._views import stored_ru
 def network_desired_config(current, wanted, merge):
     return desired_map(current, wanted, merge, **NETWORK_CONFIG_RULES)
 
+
 # GET /1.0/networks/lxdbr1 after `lxc network create lxdbr1` with ipv4.address=auto and
 # ipv6.address=auto: the response shape recorded from this LXD 5.0 (GET /1.0/networks/lxdbr0),
 # with the concrete addresses and NAT keys LXD writes in place of "auto".

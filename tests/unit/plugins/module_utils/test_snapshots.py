@@ -10,13 +10,13 @@ import pytest
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time, plan_prune
 from ansible_collections.lxdkit.lxd.plugins.module_utils._snapshots import glob_for_pattern
+from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import parse_duration, parse_timestamp, to_lxd_time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import snapshot_view
 
 
 def timed(snapshots):
     """(name, created_at) pairs, as the snapshots service hands LXD's snapshots to plan_prune."""
     return [(snapshot["name"], parse_lxd_time(snapshot["created_at"])) for snapshot in snapshots]
-from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import parse_duration, parse_timestamp, to_lxd_time
 
 
 @pytest.mark.parametrize("pattern, glob", [
