@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instance backups on the LXD side: a server-side backup made under a name that says which run
-made it, downloaded into a file that is never seen half-written, then deleted; what interrupted
-runs left behind, cleaned; and the raw import of a backup file as an instance."""
+"""Backups of instances and custom volumes on the LXD side: a server-side backup made under a
+name that says which run made it, downloaded into a file that is never seen half-written, then
+deleted; what interrupted runs left behind, cleaned; and the raw import of a backup file."""
 
 from __future__ import annotations
 
@@ -46,32 +46,47 @@ def abandoned_server_backup(name, alive=process_alive):
     return not alive(int(match.group("pid")))
 
 
-class InstanceBackups:
-    """The backups of one instance on one LXD server. ``warn(text)`` reports what the run
-    survives (a server-side backup it could not delete)."""
+class Backups:
+    """The backups of one instance or custom volume (``for_instance``, ``for_volume``) on one LXD
+    server; LXD gives both the same backup API under their owner's path. ``warn(text)`` reports
+    what the run survives (a server-side backup it could not delete)."""
 
-    def __init__(self, client, instance, warn):
+    def __init__(self, client, owner, label, warn, only_key, prepare=None):
         self.client = client
-        self.instance = instance
+        self.owner = owner  # API path: instances/web01, storage-pools/default/volumes/custom/data
+        self.label = label  # for messages and the list of what was cleaned
         self.warn = warn
+        self.only_key = only_key  # "instance_only" or "volume_only": leave the snapshots out
+        self.prepare = prepare
+
+    @classmethod
+    def for_instance(cls, client, instance, warn):
+        def rewrite_backup_yaml():
+            # LXD puts the instance's backup.yaml into the backup as it is on disk, and concurrent
+            # operations (a config update beside a snapshot) can leave it missing snapshots, which
+            # makes the backup fail to start after an import. An empty PATCH has LXD write it anew.
+            client.send_when_free("PATCH", "instances/%s" % instance, {})
+        return cls(client, "instances/%s" % instance, instance, warn, "instance_only", rewrite_backup_yaml)
+
+    @classmethod
+    def for_volume(cls, client, pool, volume, warn):
+        return cls(client, "storage-pools/%s/volumes/custom/%s" % (pool, volume), "volume %s/%s" % (pool, volume), warn, "volume_only")
 
     def path(self, name=None):
-        return "instances/%s/backups%s" % (self.instance, "/" + name if name else "")
+        return "%s/backups%s" % (self.owner, "/" + name if name else "")
 
     # -- server side --------------------------------------------------------------------------
 
-    def create(self, compression, instance_only=False, optimized_storage=False, target=None):
+    def create(self, compression, without_snapshots=False, optimized_storage=False, target=None):
         """Have LXD build a backup; returns its API path. While another run takes or deletes
-        snapshots of the instance LXD may refuse for a moment: tried again under a new name."""
-        # LXD puts the instance's backup.yaml into the backup as it is on disk, and concurrent
-        # operations (a config update beside a snapshot) can leave it missing snapshots, which
-        # makes the backup fail to start after an import. An empty PATCH has LXD write it anew.
-        self.client.send_when_free("PATCH", "instances/%s" % self.instance, {})
+        snapshots of the owner LXD may refuse for a moment: tried again under a new name."""
+        if self.prepare is not None:
+            self.prepare()
 
         def attempt(_number):
             name = server_backup_name(now())
-            body = dict(name=name, instance_only=instance_only, optimized_storage=optimized_storage,
-                        compression_algorithm=compression, expires_at=to_lxd_time(now() + SERVER_BACKUP_LIFETIME))
+            body = {"name": name, self.only_key: without_snapshots, "optimized_storage": optimized_storage,
+                    "compression_algorithm": compression, "expires_at": to_lxd_time(now() + SERVER_BACKUP_LIFETIME)}
             try:
                 self.client.send("POST", self.path(), body, target=target)
             except LxdkitError:
@@ -134,7 +149,7 @@ class InstanceBackups:
             if note:
                 self.warn("cleaning up" + note)
             else:
-                cleaned.append("%s/%s (server backup)" % (self.instance, name))
+                cleaned.append("%s/%s (server backup)" % (self.label, name))
         return cleaned
 
     # -- export -------------------------------------------------------------------------------
@@ -192,15 +207,17 @@ def _place(temp, dest, size, checksum, verify, force):
     return dict(size=size, sha256=checksum, verified=verified)
 
 
-def import_backup(client, src, name=None, pool=None):
-    """Create an instance from the backup file ``src``, streamed; returns the instance's name
-    (``name``, default the one in the backup)."""
+def import_backup(client, collection, src, name=None, pool=None):
+    """Create an instance (``collection`` ``instances``) or a custom volume
+    (``storage-pools/POOL/volumes/custom``) from the backup file ``src``, streamed; returns its
+    name (``name``, default the one in the backup). ``pool``: an instance's storage pool."""
     headers = {"Content-Type": "application/octet-stream"}
     if name:
         headers["X-LXD-name"] = name
     if pool:
         headers["X-LXD-pool"] = pool
     with open(src, "rb") as stream:
-        done = client.send("POST", "instances", data=stream, headers=headers) or {}
-    created = [path.rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get("instances") or []]
+        done = client.send("POST", collection, data=stream, headers=headers) or {}
+    kind = "instances" if collection == "instances" else "storage_volumes"
+    created = [path.rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get(kind) or []]
     return name or (created[0] if created else None)

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instance snapshots: create, restore, prune with concurrent deletions, and the glob that
-matches the names LXD makes for automatic snapshots."""
+"""Snapshots of instances and custom volumes: create, restore, prune with concurrent deletions,
+and the glob that matches the names LXD makes for automatic snapshots."""
 
 from __future__ import annotations
 
@@ -30,14 +30,24 @@ def glob_for_pattern(pattern):
 
 
 class Snapshots:
-    """The snapshots of one instance: the LXD calls of ``lxd_snapshot`` (and of anything else
-    that takes, renames, restores or prunes them), as shared lifecycle steps (``Resources``)."""
+    """The snapshots of one instance or custom volume (``for_instance``, ``for_volume``): the
+    LXD calls of lxd_snapshot and lxd_storage_volume, as shared lifecycle steps (``Resources``).
+    LXD gives both the same API under their owner's path."""
 
-    def __init__(self, client, reconciler, instance):
+    def __init__(self, client, reconciler, owner, label):
         self.client = client
         self.reconciler = reconciler
-        self.instance = instance
-        self.resources = Resources(client, reconciler, "snapshot", "instances/%s/snapshots" % instance, snapshot_view)
+        self.owner = owner  # API path: instances/web01, storage-pools/default/volumes/custom/data
+        self.label = label  # for messages: web01, volume default/data
+        self.resources = Resources(client, reconciler, "snapshot", owner + "/snapshots", snapshot_view)
+
+    @classmethod
+    def for_instance(cls, client, reconciler, instance):
+        return cls(client, reconciler, "instances/%s" % instance, instance)
+
+    @classmethod
+    def for_volume(cls, client, reconciler, pool, volume):
+        return cls(client, reconciler, "storage-pools/%s/volumes/custom/%s" % (pool, volume), "volume %s/%s" % (pool, volume))
 
     def path(self, name=None):
         return self.resources.path(name) if name else self.resources.collection
@@ -46,27 +56,32 @@ class Snapshots:
         return self.resources.find(name)
 
     def listed(self):
-        """Every snapshot of the instance, with its details."""
+        """Every snapshot, with its details."""
         return self.client.get(self.path(), params={"recursion": "1"}) or []
 
     def names(self):
         return [url.rsplit("/", 1)[-1] for url in self.client.get(self.path()) or []]
 
-    def create(self, name, stateful=False, expires_at=None):
-        """Take snapshot ``name``; returns its planned view. Two runs taking the same snapshot at
-        once: the other one made it, which is the goal."""
-        body = dict(name=name, stateful=stateful)
+    def create(self, name, stateful=None, expires_at=None):
+        """Take snapshot ``name``; returns its planned view. ``stateful`` only for instances.
+        Two runs taking the same snapshot at once: the other one made it, which is the goal."""
+        body = dict(name=name)
+        if stateful is not None:
+            body["stateful"] = stateful
         if expires_at is not None:
             body["expires_at"] = expires_at
-        planned = dict(name=name, created_at=None, expires_at=expires_at, last_used_at=None, stateful=stateful, size=None)
+        planned = dict(name=name, created_at=None, expires_at=expires_at, last_used_at=None, stateful=bool(stateful), size=None)
         self.resources.create(planned, write=lambda: self.client.send_when_free(
             "POST", self.path(), body, done=lambda: self.find(name) is not None))
         return planned
 
-    def restore(self, name, stateful=False):
-        """Roll the instance back to snapshot ``name`` (an act: it always runs, not in check mode)."""
-        self.reconciler.action("restore", lambda: self.client.send(
-            "PUT", "instances/%s" % self.instance, {"restore": name, "stateful": stateful}))
+    def restore(self, name, stateful=None):
+        """Roll the owner back to snapshot ``name`` (an act: it always runs, not in check mode).
+        LXD takes ``restore`` in a PUT of the owner and then changes nothing else."""
+        body = {"restore": name}
+        if stateful is not None:
+            body["stateful"] = stateful
+        self.reconciler.action("restore", lambda: self.client.send("PUT", self.owner, body))
 
     def prune(self, policy, match, name_time_format=None, max_parallel=8):
         """Delete the matching snapshots the retention ``policy`` does not keep (one step,
@@ -112,7 +127,7 @@ class Snapshots:
         """Wait for one started deletion; a failure is left for the settling pass."""
         name, operation = started
         try:
-            self.client.wait(operation, "deleting snapshot %s/%s" % (self.instance, name))
+            self.client.wait(operation, "deleting snapshot %s/%s" % (self.label, name))
         except LxdkitError:
             pass
 
@@ -127,6 +142,6 @@ class Snapshots:
                 except LxdkitNotFound:
                     pass
             if set(self.names()) & set(names):
-                raise LxdkitError("snapshots of %s are still listed after the attempts to delete them" % self.instance)
+                raise LxdkitError("snapshots of %s are still listed after the attempts to delete them" % self.label)
 
         self.client.retry(delete_what_is_left, attempts=SETTLE_ATTEMPTS, retry_on=lambda _error: True)

@@ -225,7 +225,7 @@ import os
 import time
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import InstanceBackups, import_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
@@ -255,7 +255,7 @@ class BackupManager(LxdManager):
         elif not os.access(directory, os.W_OK):
             raise LxdkitError("the directory of dest (%s) is not writable" % directory)
         require_instance(self.client, instance)
-        backups = InstanceBackups(self.client, instance, self.module.warn)
+        backups = Backups.for_instance(self.client, instance, self.module.warn)
         cleaned = backups.clean_leftovers(directory, self.reconciler.check_mode)
         if os.path.exists(dest) and not self.params["force"]:
             return self.reconciler.result(path=dest, size=os.path.getsize(dest), sha256=read_sidecar(dest), duration=0.0,
@@ -266,7 +266,7 @@ class BackupManager(LxdManager):
         return self.reconciler.result(path=dest, duration=round(time.monotonic() - started, 3), cleaned=cleaned, **outcome)
 
     def _export(self, backups, dest):
-        with self.instance_turn(backups.instance):
+        with self.instance_turn(self.params["instance"]):
             backup_path = backups.create(self.params["compression"], self.params["instance_only"],
                                          self.params["optimized_storage"], self.params["target"])
         return backups.export(backup_path, dest, verify=self.params["verify"], force=self.params["force"])
@@ -292,7 +292,7 @@ class BackupManager(LxdManager):
         started = time.monotonic()
         imported = {}
         self.reconciler.action("import", lambda: imported.update(
-            name=import_backup(self.client, src, name, self.params["storage_pool"])))
+            name=import_backup(self.client, "instances", src, name, self.params["storage_pool"])))
         instance = None if self.reconciler.check_mode else instances.find(imported["name"])
         return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), instance=instance, cleaned=[])
 

@@ -241,7 +241,7 @@ class SnapshotManager(LxdManager):
         check_object_name("new_name", self.params["new_name"])
         if state != "pruned" and not name:
             raise LxdkitError("name is required when state is %s" % state)
-        self.snapshots = Snapshots(self.client, self.reconciler, instance)
+        self.snapshots = Snapshots.for_instance(self.client, self.reconciler, instance)
         with self.instance_turn(instance):
             if state == "pruned":
                 return self._pruned()
@@ -286,10 +286,10 @@ class SnapshotManager(LxdManager):
     def _restored(self, name):
         current = self.snapshots.find(name)
         if current is None:
-            raise LxdkitError("cannot restore %s to snapshot %r: it does not exist" % (self.snapshots.instance, name))
+            raise LxdkitError("cannot restore %s to snapshot %r: it does not exist" % (self.params["instance"], name))
         status_before = self.instance.get("status")
         self.snapshots.restore(name, self.params["stateful"])
-        status_after = status_before if self.reconciler.check_mode else require_instance(self.client, self.snapshots.instance).get("status")
+        status_after = status_before if self.reconciler.check_mode else require_instance(self.client, self.params["instance"]).get("status")
         restore = dict(snapshot=name, status_before=status_before, status_after=status_after,
                        restarted=status_before == "Running" and not self.reconciler.check_mode)
         return self.reconciler.result(snapshot=snapshot_view(current), restore=restore)
@@ -299,7 +299,7 @@ class SnapshotManager(LxdManager):
         check_policy(policy)
         if self.params["max_parallel"] < 1:
             raise LxdkitError("max_parallel must be 1 or more, got %d" % self.params["max_parallel"])
-        instance = require_instance(self.client, self.snapshots.instance, self.params["target"])
+        instance = require_instance(self.client, self.params["instance"], self.params["target"])
         match = self.params["match"] or glob_for_pattern(instance.get("expanded_config", {}).get("snapshots.pattern"))
         check_match(match)
         deleted, kept, untouched = self.snapshots.prune(policy, match, self.params["name_time_format"], self.params["max_parallel"])

@@ -85,7 +85,7 @@ class SnapshotInfoManager(LxdManager):
         check_instance_name("instance", instance)
         check_object_name("name", name)
         require_instance(self.client, instance)
-        snapshots = Snapshots(self.client, self.reconciler, instance).listed()
+        snapshots = Snapshots.for_instance(self.client, self.reconciler, instance).listed()
         views = [snapshot_view(snapshot) for snapshot in snapshots if name is None or snapshot["name"] == name]
         views.sort(key=lambda view: (parse_lxd_time(view["created_at"]), view["name"]))
         return dict(changed=False, snapshots=views)

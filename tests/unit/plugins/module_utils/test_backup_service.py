@@ -12,7 +12,7 @@ import os
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _client
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import InstanceBackups, import_backup, server_backup_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup, server_backup_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, body, error, operation, sync
@@ -27,7 +27,7 @@ def no_pauses(monkeypatch):
 
 
 def backups(fake, warnings=None):
-    return InstanceBackups(fake.client(), "c1", (warnings if warnings is not None else []).append)
+    return Backups.for_instance(fake.client(), "c1", (warnings if warnings is not None else []).append)
 
 
 def test_a_busy_refusal_is_tried_again_under_a_new_name_and_the_refused_one_dropped():
@@ -116,10 +116,21 @@ def test_import_streams_the_file_with_lxds_headers_and_names_the_instance(tmp_pa
     fake.route("POST", "instances", operation(resources={"instances": ["/1.0/instances/from-backup"]}))
     src = tmp_path / "c1.tar.zst"
     src.write_bytes(b"tarball")
-    assert import_backup(fake.client(), str(src)) == "from-backup"  # the name in the backup, as LXD reports it
+    assert import_backup(fake.client(), "instances", str(src)) == "from-backup"  # the name in the backup, as LXD reports it
     request = fake.requested("POST", "instances")[0]
     assert request.data == b"tarball" and request.headers["Content-Type"] == "application/octet-stream"
     assert "X-LXD-name" not in request.headers
-    assert import_backup(fake.client(), str(src), name="restored", pool="fast") == "restored"
+    assert import_backup(fake.client(), "instances", str(src), name="restored", pool="fast") == "restored"
     request = fake.requested("POST", "instances")[1]
     assert request.headers["X-LXD-name"] == "restored" and request.headers["X-LXD-pool"] == "fast"
+
+
+def test_volume_backups_use_the_same_api_under_the_volume_without_the_instance_patch():
+    fake = FakeLxd()
+    volume = "storage-pools/default/volumes/custom/data"
+    fake.route("POST", volume + "/backups", operation())
+    path = Backups.for_volume(fake.client(), "default", "data", [].append).create("gzip", without_snapshots=True)
+    request = fake.requested("POST", volume + "/backups")[0]
+    assert path == "%s/backups/%s" % (volume, request.json["name"])
+    assert request.json["volume_only"] is True and "instance_only" not in request.json
+    assert not [call for call in fake.calls if call.startswith("PATCH")]

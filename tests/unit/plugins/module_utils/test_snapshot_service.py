@@ -32,14 +32,14 @@ def urls(*names):
 
 def service(fake, check_mode=False):
     reconciler = Reconciler(check_mode=check_mode, diff_mode=True)
-    return Snapshots(fake.client(), reconciler, "c1"), reconciler
+    return Snapshots.for_instance(fake.client(), reconciler, "c1"), reconciler
 
 
 def test_create_retries_while_the_instance_is_busy():
     fake = FakeLxd()
     fake.route("POST", COLLECTION, error(400, "Instance is busy running a 'snapshot' operation"), operation())
     snapshots, reconciler = service(fake)
-    planned = snapshots.create("s1", expires_at="2026-12-01T00:00:00Z")
+    planned = snapshots.create("s1", stateful=False, expires_at="2026-12-01T00:00:00Z")
     assert [request.json for request in fake.requested("POST", COLLECTION)] == [
         {"name": "s1", "stateful": False, "expires_at": "2026-12-01T00:00:00Z"}] * 2
     assert planned["name"] == "s1" and reconciler.actions == ["create"]
@@ -118,11 +118,24 @@ def test_snapshots_another_run_deleted_first_are_simply_gone():
     assert [call for call in fake.calls if call.startswith("DELETE")] == ["DELETE %s/auto-%d" % (COLLECTION, n) for n in (1, 2)]
 
 
+def test_volume_snapshots_use_the_same_api_under_the_volume_without_stateful():
+    fake = FakeLxd()
+    volume = "storage-pools/default/volumes/custom/data"
+    fake.route("POST", volume + "/snapshots", operation())
+    fake.route("PUT", volume, sync(None))
+    reconciler = Reconciler()
+    snapshots = Snapshots.for_volume(fake.client(), reconciler, "default", "data")
+    snapshots.create("s1")
+    snapshots.restore("s1")
+    assert fake.requested("POST", volume + "/snapshots")[0].json == {"name": "s1"}
+    assert fake.requested("PUT", volume)[0].json == {"restore": "s1"}
+
+
 def test_restore_is_an_action_that_check_mode_only_reports():
     fake = FakeLxd()
     fake.route("PUT", "instances/c1", operation())
     snapshots, reconciler = service(fake)
-    snapshots.restore("s1")
+    snapshots.restore("s1", stateful=False)
     assert fake.requested("PUT", "instances/c1")[0].json == {"restore": "s1", "stateful": False}
     fake_check = FakeLxd()
     snapshots, reconciler = service(fake_check, check_mode=True)
