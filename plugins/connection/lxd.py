@@ -20,6 +20,10 @@ extends_documentation_fragment:
   - lxdkit.lxd.connection
   - lxdkit.lxd.connection.plugins
   - lxdkit.lxd.connection.vars
+notes:
+  - Without C(ansible_lxd_timeout), Ansible gives O(timeout) its own connection timeout, as to any
+    connection plugin with a C(timeout) option (C(--timeout), E(ANSIBLE_TIMEOUT) or C(timeout) in
+    C([defaults]); 10 seconds unless configured), not the default of 30 seconds that modules use.
 options:
   instance:
     description:

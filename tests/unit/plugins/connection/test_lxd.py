@@ -152,6 +152,15 @@ def test_defaults_and_environment_reach_the_client(fake, monkeypatch):
     assert client.timeout == 30.0 and isinstance(client.timeout, float)
 
 
+def test_ansible_s_connection_timeout_is_the_timeout_unless_ansible_lxd_timeout_is_set():
+    # What Ansible's task executor hands every connection plugin (play_context.timeout).
+    plugin = connection_loader.get("lxdkit.lxd.lxd", PlayContext())
+    plugin.set_options(task_keys={"timeout": 10}, var_options={})
+    assert plugin.get_option("timeout") == 10.0
+    plugin.set_options(task_keys={"timeout": 10}, var_options={"ansible_lxd_timeout": 45})
+    assert plugin.get_option("timeout") == 45.0
+
+
 def test_every_connection_option_is_an_option_with_its_ansible_lxd_variable():
     # Absolute: path options make a relative path absolute.
     values = dict((name, "/srv/%s" % name) for name in CONNECTION_OPTIONS if name not in ("validate_certs", "timeout"))
