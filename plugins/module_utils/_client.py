@@ -139,7 +139,11 @@ class LxdClient:
                 raise self._translated(exc, "GET", "/1.0", "connect", connecting=True)
         self._http = transport
         if self.project != DEFAULT_PROJECT:
-            self._check_project()
+            try:
+                self._check_project()
+            except LxdkitError:
+                self._http = None  # not connected: a later call checks again
+                raise
 
     def _client_cert(self, endpoint):
         if self.client_cert or self.client_key:
