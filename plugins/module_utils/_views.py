@@ -77,3 +77,9 @@ def snapshot_view(snapshot):
         stateful=bool(snapshot.get("stateful")),
         size=None if size is None or size < 0 else size,
     )
+
+
+def project_view(project):
+    if project is None:
+        return None
+    return dict(name=project["name"], description=project.get("description") or "", config=dict(project.get("config") or {}))
