@@ -19,8 +19,9 @@ missing_packages() {
   done
 }
 
-# nftables must be present before LXD first starts, so LXD picks its nftables firewall driver.
-need=$(missing_packages nftables lxd lxd-client busybox-static debootstrap zstd bind9-dnsutils)
+# nftables must be present before LXD first starts, so LXD picks its nftables firewall driver;
+# btrfs-progs lets LXD make btrfs pools (the storage pool tests make loop-file ones).
+need=$(missing_packages nftables lxd lxd-client busybox-static debootstrap zstd bind9-dnsutils btrfs-progs)
 if [ -n "$need" ]; then
   log "installing: $need"
   apt-get update -q >/dev/null
