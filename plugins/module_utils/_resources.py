@@ -50,20 +50,25 @@ class Resources:
         (an instance is stopped first) and returns the object as it then is.
         Returns the object (as it is or will be) and the name to go on with.
         """
-        renamed = self.find(new_name)
-        if current is not None and renamed is not None:
-            raise LxdkitError("new_name: cannot rename %s %r to %r: a %s named %r exists already"
-                              % (self.kind, name, new_name, self.kind, new_name))
+        what = "new_name: cannot rename %s %r to %r" % (self.kind, name, new_name)
+        return self.move(current, name, self, new_name, {"name": new_name}, what, "rename", prepare)
+
+    def move(self, current, name, destination, new_name, body, what, action="move", prepare=None):
+        """Move ``current`` (here under ``name``) to ``destination`` (``Resources`` of another
+        collection, or this one) as ``new_name``, by POSTing ``body`` to it: the rename rule
+        above, for a move (a volume to another pool: ``body`` names the pool, which the view
+        shows). ``what`` starts the error messages."""
+        moved = destination.find(new_name)
+        if current is not None and moved is not None:
+            raise LxdkitError("%s: a %s named %r exists already" % (what, self.kind, new_name))
         if current is None:
-            if renamed is None:
-                raise LxdkitError("new_name: cannot rename %s %r to %r: neither exists%s"
-                                  % (self.kind, name, new_name, self._where()))
-            return renamed, new_name
+            if moved is None:
+                raise LxdkitError("%s: neither exists%s" % (what, self._where()))
+            return moved, new_name
         if prepare is not None:
             current = prepare(current)
         before = self.view(current)
-        self.reconciler.step("rename", before, dict(before, name=new_name),
-                             lambda: self.client.send("POST", self.path(name), {"name": new_name}))
+        self.reconciler.step(action, before, dict(before, **body), lambda: self.client.send("POST", self.path(name), body))
         return dict(current, name=new_name), new_name
 
     def delete(self, current, write=None):
@@ -90,11 +95,33 @@ class Resources:
         return " in project %s" % self.client.project
 
 
+def check_target(client, target):
+    """``target`` names a cluster member: refused, before any change, by a standalone server."""
+    if target and not client.server.get("environment", {}).get("server_clustered"):
+        raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, client.where))
+
+
+def require_pool(client, pool, field="pool"):
+    """The storage pool ``pool``, or an error naming ``field`` that says it is missing."""
+    found = client.find("storage-pools/%s" % pool)
+    if found is None:
+        raise LxdkitError("%s: storage pool %r does not exist on LXD at %s; create it first (lxd_storage_pool)" % (field, pool, client.where))
+    return found
+
+
+def require_volume(client, pool, name):
+    """The custom volume ``name`` of ``pool``, or an error that says which is missing."""
+    require_pool(client, pool)
+    volume = client.find("storage-pools/%s/volumes/custom/%s" % (pool, name))
+    if volume is None:
+        raise LxdkitError("volume %r does not exist in storage pool %s (project %s)" % (name, pool, client.project))
+    return volume
+
+
 def require_instance(client, name, target=None):
     """The instance ``name``, or an error that says it is missing. With ``target`` (a cluster
     member), also check that it lives there."""
-    if target and not client.server.get("environment", {}).get("server_clustered"):
-        raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, client.where))
+    check_target(client, target)
     instance = client.find("instances/%s" % name)
     if instance is None:
         raise LxdkitError("instance %r does not exist in project %s" % (name, client.project))

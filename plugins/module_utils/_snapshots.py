@@ -7,6 +7,7 @@ and the glob that matches the names LXD makes for automatic snapshots."""
 from __future__ import annotations
 
 import collections
+import fnmatch
 import re
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
@@ -56,8 +57,9 @@ class Snapshots:
         return self.resources.find(name)
 
     def listed(self):
-        """Every snapshot, with its details."""
-        return self.client.get(self.path(), params={"recursion": "1"}) or []
+        """Every snapshot, with its details; named as in their paths (LXD 5.0 lists a volume's
+        snapshots as VOLUME/SNAPSHOT, an instance's as SNAPSHOT)."""
+        return [dict(snapshot, name=snapshot["name"].rsplit("/", 1)[-1]) for snapshot in self.client.get(self.path(), params={"recursion": "1"}) or []]
 
     def names(self):
         return [url.rsplit("/", 1)[-1] for url in self.client.get(self.path()) or []]
@@ -89,6 +91,13 @@ class Snapshots:
         ``_retention.plan_prune``'s ``(deleted, kept, untouched)``."""
         snapshots = self.listed()
         items = [(snapshot["name"], parse_lxd_time(snapshot.get("created_at"))) for snapshot in snapshots]
+        untimed = sorted(name for name, when in items if when is None and fnmatch.fnmatchcase(name, match))
+        if untimed and not name_time_format:
+            # LXD 5.0 records no creation time for volume snapshots: pruning by it would keep
+            # them all without a word.
+            raise LxdkitError("LXD reports no creation time for the snapshots %s of %s, so they cannot be pruned by it: "
+                              "give name_time_format (the time in their names, e.g. snapshots.pattern with a date)"
+                              % (", ".join(untimed), self.label))
         deleted, kept, untouched = plan_prune(items, policy, match, name_time_format)
         before = dict(snapshots=sorted(name for name, _when in items))
         doomed = set(entry["name"] for entry in deleted)

@@ -70,13 +70,21 @@ def snapshot_view(snapshot):
         return None
     size = snapshot.get("size")
     return dict(
-        name=snapshot["name"],
-        created_at=snapshot.get("created_at"),
+        name=snapshot["name"].rsplit("/", 1)[-1],  # LXD 5.0 names a volume's snapshots VOLUME/SNAPSHOT
+        created_at=None if parse_lxd_time(snapshot.get("created_at")) is None else snapshot.get("created_at"),
         expires_at=None if parse_lxd_time(snapshot.get("expires_at")) is None else snapshot.get("expires_at"),
         last_used_at=None if parse_lxd_time(snapshot.get("last_used_at")) is None else snapshot.get("last_used_at"),
         stateful=bool(snapshot.get("stateful")),
         size=None if size is None or size < 0 else size,
     )
+
+
+def volume_view(volume, pool):
+    """A custom storage volume of ``pool`` (LXD has the pool in the volume's path, not in it)."""
+    if volume is None:
+        return None
+    return dict(name=volume["name"], pool=pool, description=volume.get("description") or "",
+                content_type=volume.get("content_type") or "filesystem", config=dict(volume.get("config") or {}))
 
 
 def project_view(project):

@@ -41,6 +41,16 @@ options:
       - With O(state=exported), the instance to back up.
       - With O(state=imported), the name of the instance to create (default, the name in the backup).
     type: str
+  pool:
+    description: With O(volume), the storage pool of the custom volume (exported from it, imported into it).
+    type: str
+  volume:
+    description:
+      - A custom storage volume instead of an instance (LXD's C(custom_volume_backup)), in O(pool).
+      - With O(state=exported), the volume to back up; with O(state=imported), the name of the volume
+        to create (required: LXD takes the name of a volume backup from the request). The file
+        guarantees, O(verify), the sidecar and pruning are the same as for instances.
+    type: str
   state:
     description: V(exported), V(imported) or V(pruned).
     type: str
@@ -65,7 +75,7 @@ options:
     choices: [zstd, gzip, none, xz, bzip2, lz4, lzma]
     default: zstd
   instance_only:
-    description: Leave the instance's snapshots out of the backup.
+    description: Leave the instance's (or the volume's) snapshots out of the backup.
     type: bool
     default: false
   optimized_storage:
@@ -91,7 +101,9 @@ options:
     type: bool
     default: false
   replace:
-    description: With O(state=imported), delete an existing instance of that name first (stopping it).
+    description:
+      - With O(state=imported), delete an existing instance of that name first (stopping it), or an
+        existing volume of that name (refused while instances or profiles use it).
     type: bool
     default: false
   storage_pool:
@@ -112,7 +124,7 @@ options:
     type: bool
     default: true
   target:
-    description: Cluster member the instance runs on (LXD forwards there by itself; for clusters that need it).
+    description: Cluster member the instance runs on (LXD forwards there by itself; for clusters that need it). Not for O(volume).
     type: str
 seealso:
   - module: lxdkit.lxd.lxd_snapshot
@@ -141,6 +153,22 @@ EXAMPLES = r"""
     state: imported
     src: "{{ backup.path }}"
     instance: web01-drill
+
+- name: Back up a custom volume (lxc storage volume export default shared-data)
+  lxdkit.lxd.lxd_backup:
+    pool: default
+    volume: shared-data
+    dest: "/srv/backups/volumes/shared-data-{{ now(utc=true, fmt='%Y%m%d') }}.tar.zst"
+    create_dir: true
+    verify: true
+  register: volume_backup
+
+- name: Restore it as a new volume beside the original
+  lxdkit.lxd.lxd_backup:
+    state: imported
+    src: "{{ volume_backup.path }}"
+    pool: default
+    volume: shared-data-restored
 """
 
 RETURN = r"""
@@ -178,8 +206,12 @@ written_by_other_run:
   returned: when state is exported and another run wrote dest first
   type: bool
 instance:
-  description: With O(state=imported), the instance created (null in check mode).
+  description: With O(state=imported) of an instance, the instance created (null in check mode).
   returned: when state is imported
+  type: dict
+storage_volume:
+  description: With O(state=imported) of a O(volume), the volume created (null in check mode).
+  returned: when state is imported and volume is given
   type: dict
 deleted:
   description:
@@ -229,10 +261,11 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
-from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance
+from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance, require_pool, require_volume
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, plan_prune, retention_argument_spec
-from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view, volume_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._volumes import volumes_path
 
 
 class BackupManager(LxdManager):
@@ -240,12 +273,19 @@ class BackupManager(LxdManager):
     def run(self):
         state = self.params["state"]
         check_instance_name("instance", self.params["instance"])
+        for field in ("pool", "volume", "storage_pool"):
+            check_object_name(field, self.params[field])
+        if self.params["volume"] and state != "pruned":
+            if self.params["target"]:
+                raise LxdkitError("target: backups of volumes on one cluster member are not supported yet; leave target out with volume")
+            if self.params["storage_pool"]:
+                raise LxdkitError("storage_pool is for instances; a volume is imported into its pool: give pool")
         return getattr(self, "_" + state)()
 
     def _exported(self):
-        instance, dest = self.params["instance"], self.params["dest"]
-        if not instance or not dest:
-            raise LxdkitError("state=exported needs instance and dest")
+        instance, volume, pool, dest = self.params["instance"], self.params["volume"], self.params["pool"], self.params["dest"]
+        if not (instance or volume) or not dest:
+            raise LxdkitError("state=exported needs dest and instance (or pool and volume)")
         directory = os.path.dirname(os.path.abspath(dest))
         if not os.path.isdir(directory):
             if not self.params["create_dir"]:
@@ -254,8 +294,12 @@ class BackupManager(LxdManager):
                 os.makedirs(directory, mode=0o700, exist_ok=True)  # another run may make it meanwhile
         elif not os.access(directory, os.W_OK):
             raise LxdkitError("the directory of dest (%s) is not writable" % directory)
-        require_instance(self.client, instance)
-        backups = Backups.for_instance(self.client, instance, self.module.warn)
+        if volume:
+            require_volume(self.client, pool, volume)
+            backups = Backups.for_volume(self.client, pool, volume, self.module.warn)
+        else:
+            require_instance(self.client, instance)
+            backups = Backups.for_instance(self.client, instance, self.module.warn)
         cleaned = backups.clean_leftovers(directory, self.reconciler.check_mode)
         if os.path.exists(dest) and not self.params["force"]:
             return self.reconciler.result(path=dest, size=os.path.getsize(dest), sha256=read_sidecar(dest), duration=0.0,
@@ -266,13 +310,13 @@ class BackupManager(LxdManager):
         return self.reconciler.result(path=dest, duration=round(time.monotonic() - started, 3), cleaned=cleaned, **outcome)
 
     def _export(self, backups, dest):
-        with self.instance_turn(self.params["instance"]):
+        with self.instance_turn(self.params["instance"] or backups.label):
             backup_path = backups.create(self.params["compression"], self.params["instance_only"],
                                          self.params["optimized_storage"], self.params["target"])
         return backups.export(backup_path, dest, verify=self.params["verify"], force=self.params["force"])
 
     def _imported(self):
-        src, name = self.params["src"], self.params["instance"]
+        src, volume = self.params["src"], self.params["volume"]
         if not src:
             raise LxdkitError("state=imported needs src, the backup file")
         if not os.path.isfile(src):
@@ -281,20 +325,33 @@ class BackupManager(LxdManager):
         if recorded is not None and recorded != checksum:
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
-        instances = self.resources("instance", "instances", instance_view)
-        existing = instances.find(name) if name else None
+        if volume:
+            require_pool(self.client, self.params["pool"])
+            objects = self.resources("volume", volumes_path(self.params["pool"]), lambda volume: volume_view(volume, self.params["pool"]))
+        else:
+            objects = self.resources("instance", "instances", instance_view)
+        name = volume or self.params["instance"]
+        existing = objects.find(name) if name else None
         if existing is not None:
             if not self.params["replace"]:
-                raise LxdkitError("instance %s exists; set replace=true to replace it with the backup" % name)
-            if existing["status"] != "Stopped":
-                self.reconciler.action("stop", lambda: self.client.send("PUT", instances.path(name, "state"), {"action": "stop", "force": True}))
-            self.reconciler.action("delete", lambda: self.client.send("DELETE", instances.path(name)))
+                raise LxdkitError("%s %s exists; set replace=true to replace it with the backup" % (objects.kind, name))
+            self._remove(objects, existing)
         started = time.monotonic()
         imported = {}
         self.reconciler.action("import", lambda: imported.update(
-            name=import_backup(self.client, "instances", src, name, self.params["storage_pool"])))
-        instance = None if self.reconciler.check_mode else instances.find(imported["name"])
-        return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), instance=instance, cleaned=[])
+            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"])))
+        created = None if self.reconciler.check_mode else objects.find(imported["name"])
+        result = dict(storage_volume=created) if volume else dict(instance=created)
+        return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), cleaned=[], **result)
+
+    def _remove(self, objects, existing):
+        """Make room for the import: a volume only when nothing uses it, an instance stopped first."""
+        if objects.kind == "volume":
+            objects.delete_unused(existing)
+            return
+        if existing["status"] != "Stopped":
+            self.reconciler.action("stop", lambda: self.client.send("PUT", objects.path(existing["name"], "state"), {"action": "stop", "force": True}))
+        self.reconciler.action("delete", lambda: self.client.send("DELETE", objects.path(existing["name"])))
 
     def _pruned(self):
         directory = self.params["path"]
@@ -322,6 +379,8 @@ class BackupManager(LxdManager):
 def main():
     spec = dict(
         instance=dict(type="str"),
+        pool=dict(type="str"),
+        volume=dict(type="str"),
         state=dict(type="str", choices=["exported", "imported", "pruned"], default="exported"),
         dest=dict(type="path"),
         src=dict(type="path"),
@@ -340,7 +399,7 @@ def main():
         target=dict(type="str"),
     )
     spec.update(retention_argument_spec())
-    run_module(BackupManager, spec)
+    run_module(BackupManager, spec, mutually_exclusive=[("instance", "volume")], required_together=[("pool", "volume")])
 
 
 if __name__ == "__main__":
