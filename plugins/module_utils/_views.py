@@ -87,6 +87,21 @@ def volume_view(volume, pool):
                 content_type=volume.get("content_type") or "filesystem", config=dict(volume.get("config") or {}))
 
 
+def storage_pool_view(pool):
+    if pool is None:
+        return None
+    return dict(name=pool["name"], driver=pool.get("driver"), description=pool.get("description") or "",
+                config=dict(pool.get("config") or {}))
+
+
+def storage_pool_info(pool, resources):
+    """A pool as the info module lists it: LXD's object (``used_by`` a list, never null) and
+    the space and inodes it reports (None when it cannot: a pending or unavailable pool)."""
+    return dict(name=pool["name"], driver=pool.get("driver"), description=pool.get("description") or "",
+                config=dict(pool.get("config") or {}), status=pool.get("status"), locations=list(pool.get("locations") or []),
+                used_by=list(pool.get("used_by") or []), resources=resources)
+
+
 def project_view(project):
     if project is None:
         return None
