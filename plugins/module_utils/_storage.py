@@ -93,12 +93,11 @@ def check_driver_available(driver, environment, where):
                           "on the host and restart LXD, or choose another driver" % (where, driver, ", ".join(available), driver))
 
 
-def check_target(target, environment, where, config):
-    """``target`` is for the members of a cluster; in a cluster, the per-member keys go only
-    with it (LXD keeps them apart: a task without target sees and sets the others)."""
+def check_member_keys(target, environment, where, config):
+    """In a cluster, the per-member keys go only with ``target`` (LXD keeps them apart: a task
+    without target sees and sets the others). A standalone server's refusal of ``target`` is
+    ``_resources.check_target``'s."""
     clustered = bool(environment.get("server_clustered"))
-    if target and not clustered:
-        raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, where))
     for key in sorted(config or {}):
         if target and key not in MEMBER_KEYS:
             raise LxdkitError("config.%s is not a per-member key: with target, config takes only %s; set the other keys "

@@ -48,7 +48,7 @@ options:
     description:
       - A custom storage volume instead of an instance (LXD's C(custom_volume_backup)), in O(pool).
       - With O(state=exported), the volume to back up; with O(state=imported), the name of the volume
-        to create (required: LXD takes the name of a volume backup from the request). The file
+        to create (default, the name in the backup). The file
         guarantees, O(verify), the sidecar and pruning are the same as for instances.
     type: str
   state:

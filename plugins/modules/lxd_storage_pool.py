@@ -177,6 +177,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitEr
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import check_target
 from ansible_collections.lxdkit.lxd.plugins.module_utils._storage import (
     DRIVERS,
     STORAGE_POOL_CONFIG_RULES,
@@ -184,7 +185,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._storage import (
     check_create_only,
     check_driver_available,
     check_keys_for_driver,
-    check_target,
+    check_member_keys,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import storage_pool_view
@@ -197,7 +198,8 @@ class StoragePoolManager(LxdManager):
         check_object_name("name", name)
         config = string_map("config", self.params["config"])
         environment = self.client.server.get("environment", {})
-        check_target(target, environment, self.client.where, config)
+        check_target(self.client, target)
+        check_member_keys(target, environment, self.client.where, config)
         pools = self.resources("storage pool", "storage-pools", storage_pool_view, params={"target": target} if target else None)
         current = pools.find(name)
         old_state = "present" if current else "absent"

@@ -13,7 +13,7 @@ description:
   - Creates, updates, copies, renames, moves between pools and deletes custom storage volumes
     (C(lxc storage volume create/set/copy/rename/move/delete)).
   - Attach a volume to containers with a C(disk) device on a profile or an instance
-    (C(pool), C(source), C(path)), see the examples; LXD lists the users in RV(storage_volume.used_by)
+    (C(pool), C(source), C(path)), see the examples; LXD lists the users in the C(used_by) of RV(storage_volume)
     and a volume in use is never deleted.
   - Snapshots of a volume, their pruning and volume backups are the work of
     M(lxdkit.lxd.lxd_snapshot) and M(lxdkit.lxd.lxd_backup) with O(lxdkit.lxd.lxd_snapshot#module:pool)

@@ -19,7 +19,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._storage import (
     check_create_only,
     check_driver_available,
     check_keys_for_driver,
-    check_target,
+    check_member_keys,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 
@@ -110,19 +110,13 @@ def test_a_driver_the_server_lacks_is_refused_with_what_it_has():
     check_driver_available("zfs", {}, "x")  # a server that does not say: LXD decides
 
 
-def test_target_on_a_standalone_server_is_refused():
-    with pytest.raises(LxdkitError, match="target 'node1' is for clustered LXD; the server at unix:/s is standalone: leave target out"):
-        check_target("node1", STANDALONE, "unix:/s", None)
-    check_target(None, STANDALONE, "unix:/s", {"source": "/srv/x"})
-
-
 def test_in_a_cluster_member_keys_go_with_target_only():
-    check_target("node1", CLUSTERED, "https://c:8443", dict((key, "x") for key in MEMBER_KEYS))
+    check_member_keys("node1", CLUSTERED, "https://c:8443", dict((key, "x") for key in MEMBER_KEYS))
     with pytest.raises(LxdkitError, match="config.rsync.bwlimit is not a per-member key: with target"):
-        check_target("node1", CLUSTERED, "https://c:8443", {"source": "/dev/sdb", "rsync.bwlimit": "10"})
+        check_member_keys("node1", CLUSTERED, "https://c:8443", {"source": "/dev/sdb", "rsync.bwlimit": "10"})
     with pytest.raises(LxdkitError, match="config.source is per cluster member on the clustered LXD at https://c:8443"):
-        check_target(None, CLUSTERED, "https://c:8443", {"source": "/dev/sdb"})
-    check_target(None, CLUSTERED, "https://c:8443", {"rsync.bwlimit": "10"})
+        check_member_keys(None, CLUSTERED, "https://c:8443", {"source": "/dev/sdb"})
+    check_member_keys(None, CLUSTERED, "https://c:8443", {"rsync.bwlimit": "10"})
 
 
 def test_cached_images_do_not_block_a_delete():
