@@ -3,7 +3,9 @@ the standard library alone over LXD's unix socket. One thread keeps PARALLEL del
 running: it starts a DELETE, and once PARALLEL are running waits for the oldest first, as the
 module does. What is left of the time is LXD's own work. Prints the seconds taken.
 
-Usage: prune_without_ansible.py INSTANCE PARALLEL SNAPSHOT...   (socket: $LXD_SOCKET or LXD's default)
+Usage: prune_without_ansible.py OWNER PARALLEL SNAPSHOT...   (socket: $LXD_SOCKET or LXD's default)
+OWNER is an instance, or POOL/VOLUME for the snapshots of a custom volume (instance names
+cannot hold a slash).
 """
 import collections
 import http.client
@@ -34,7 +36,12 @@ def call(connection, method, path):
 
 
 def main():
-    instance, parallel, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    owner, parallel, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    if "/" in owner:
+        pool, volume = owner.split("/", 1)
+        snapshots = "/1.0/storage-pools/%s/volumes/custom/%s/snapshots/" % (quote(pool), quote(volume))
+    else:
+        snapshots = "/1.0/instances/%s/snapshots/" % quote(owner)
     idle = [UnixConnection() for slot in range(parallel + 1)]
     running = collections.deque()  # connections whose operation wait is sent, oldest first
     refused = []
@@ -51,7 +58,7 @@ def main():
         if len(running) >= parallel:
             wait_oldest()
         connection = idle.pop()
-        status, body = call(connection, "DELETE", "/1.0/instances/%s/snapshots/%s" % (quote(instance), quote(name)))
+        status, body = call(connection, "DELETE", snapshots + quote(name))
         if status != 202:
             refused.append("%s: %s" % (name, body.get("error")))
             idle.append(connection)
