@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 benchmarks=(
   "Profiles|bench/profiles.sh 50"
   "Snapshot pruning|bench/snapshot_prune.sh 300"
+  "Snapshot pruning, btrfs loop pool|env POOL=btrfs bench/snapshot_prune.sh 300"
+  "Volume snapshot pruning|env VOLUME=1 bench/snapshot_prune.sh 300"
   "Backup export|bench/backup_export.sh 100 1024"
+  "Volume export|bench/volume_export.sh 100 1024"
   "Connection plugin|bench/connection.sh 50"
   "Site playbook|bench/site.sh"
 )
