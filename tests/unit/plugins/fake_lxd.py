@@ -38,6 +38,10 @@ import itertools
 import json
 from unittest import mock
 
+import pytest
+
+from ansible.module_utils import basic
+
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _client
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost, check_answer
 
@@ -258,3 +262,28 @@ class FakeLxd:
         self.route("GET", path, *([sync(running)] * answer.running + [sync(outcome)]))
         return {"type": "async", "status": "Operation created", "status_code": 100, "operation": "/1.0/" + path[:-len("/wait")],
                 "error_code": 0, "error": "", "metadata": running}
+
+
+# -- whole module runs ----------------------------------------------------------------------
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
+            yield
+
+
+def run_module(fake, module, capsys, check_mode=False, **args):
+    """Run ``module.main()`` (a module of plugins/modules) with ``args`` against ``fake``, in
+    diff mode; return its JSON result (``capsys`` is pytest's fixture)."""
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
+    with fake.serving(), patch_module_args(args), pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def writes(fake):
+    """The requests that could change LXD (all but GET), as ``"METHOD path"``."""
+    return [call for call in fake.calls if not call.startswith("GET")]

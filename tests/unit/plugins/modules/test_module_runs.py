@@ -5,38 +5,10 @@ behaviour users see where it is decided in Python, not by LXD."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-from unittest import mock
-
-import pytest
-
-from ansible.module_utils import basic
 
 from ansible_collections.lxdkit.lxd.plugins.modules import lxd_backup, lxd_image, lxd_instance, lxd_network, lxd_profile, lxd_snapshot
-from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, sync
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
-
-def run(fake, module, capsys, check_mode=False, **args):
-    """Run ``module.main()`` with ``args`` against ``fake``; return its JSON result."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
-    with fake.serving(), patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def writes(fake):
-    return [call for call in fake.calls if not call.startswith("GET")]
-
+from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, run_module, sync, writes
 
 PROFILE = {"name": "web", "description": "", "config": {"limits.cpu": "2"}, "devices": {}, "used_by": []}
 
@@ -46,7 +18,7 @@ def test_profile_create_converts_values_and_returns_the_object(capsys):
     # Missing, then as LXD stores it once created.
     fake.route("GET", "profiles/web", error(404, "not found"), sync(dict(PROFILE, config={"limits.cpu": "2", "boot.autostart": "true"})))
     fake.route("POST", "profiles", sync(None))
-    result = run(fake, lxd_profile, capsys, name="web", config={"limits.cpu": 2, "boot.autostart": True})
+    result = run_module(fake, lxd_profile, capsys, name="web", config={"limits.cpu": 2, "boot.autostart": True})
     assert result["changed"] is True and result["actions"] == ["create"] and result["old_state"] == "absent"
     assert fake.requested("POST", "profiles")[0].json == {"name": "web", "description": "", "devices": {},
                                                           "config": {"limits.cpu": "2", "boot.autostart": "true"}}
@@ -57,20 +29,20 @@ def test_profile_create_converts_values_and_returns_the_object(capsys):
 def test_profile_rerun_changes_nothing(capsys):
     fake = FakeLxd()
     fake.route("GET", "profiles/web", sync(PROFILE))
-    result = run(fake, lxd_profile, capsys, name="web", config={"limits.cpu": 2})
+    result = run_module(fake, lxd_profile, capsys, name="web", config={"limits.cpu": 2})
     assert result["changed"] is False and writes(fake) == []
 
 
 def test_profile_rename_of_nothing_fails_and_creates_nothing(capsys):
     fake = FakeLxd()
-    result = run(fake, lxd_profile, capsys, name="gone", new_name="never", config={"limits.cpu": 2})
+    result = run_module(fake, lxd_profile, capsys, name="gone", new_name="never", config={"limits.cpu": 2})
     assert result["failed"] is True and "neither exists" in result["msg"] and writes(fake) == []
 
 
 def test_snapshot_rename_of_nothing_fails_the_same_way(capsys):
     fake = FakeLxd()
     fake.route("GET", "instances/c1", sync({"name": "c1", "status": "Running", "expanded_config": {}}))
-    result = run(fake, lxd_snapshot, capsys, instance="c1", name="gone", new_name="never")
+    result = run_module(fake, lxd_snapshot, capsys, instance="c1", name="gone", new_name="never")
     assert result["failed"] is True and result["msg"].startswith("new_name: cannot rename snapshot 'gone' to 'never': neither exists")
     assert writes(fake) == []
 
@@ -78,7 +50,7 @@ def test_snapshot_rename_of_nothing_fails_the_same_way(capsys):
 def test_instance_rename_of_a_running_instance_needs_state_stopped(capsys):
     fake = FakeLxd()
     fake.route("GET", "instances/c1", sync({"name": "c1", "status": "Running", "profiles": [], "config": {}, "devices": {}}))
-    result = run(fake, lxd_instance, capsys, name="c1", new_name="c2", state="started")
+    result = run_module(fake, lxd_instance, capsys, name="c1", new_name="c2", state="started")
     assert result["failed"] is True and "LXD renames only stopped instances" in result["msg"] and writes(fake) == []
 
 
@@ -89,7 +61,7 @@ def test_image_alias_added_to_an_existing_image_diffs_the_whole_image(capsys):
     fake.route("GET", "images/aliases/old", sync({"name": "old", "target": fingerprint}))
     fake.route("GET", "images/" + fingerprint, sync(image))
     fake.route("POST", "images/aliases", sync(None))
-    result = run(fake, lxd_image, capsys, check_mode=True, fingerprint=fingerprint, aliases=["old", "new"])
+    result = run_module(fake, lxd_image, capsys, check_mode=True, fingerprint=fingerprint, aliases=["old", "new"])
     assert result["actions"] == ["alias new"] and writes(fake) == []
     before = {"fingerprint": fingerprint, "aliases": ["old"], "properties": {"os": "busybox"}, "public": False, "auto_update": False}
     assert result["diff"] == {"before": before, "after": dict(before, aliases=["new", "old"])}
@@ -101,7 +73,7 @@ def test_network_replace_keeps_lxds_volatile_and_defaulted_keys(capsys):
                           "dns.domain": "old.test"}}
     fake = FakeLxd()
     fake.route("GET", "networks/br0", sync(current))
-    result = run(fake, lxd_network, capsys, check_mode=True, name="br0", config={"ipv4.address": "10.99.1.1/24"})
+    result = run_module(fake, lxd_network, capsys, check_mode=True, name="br0", config={"ipv4.address": "10.99.1.1/24"})
     assert result["diff"]["after"]["config"] == {"ipv4.address": "10.99.1.1/24", "ipv4.nat": "false",
                                                  "volatile.bridge.hwaddr": "00:16:3e:00:00:01"}
 
@@ -112,7 +84,7 @@ def test_backup_file_pruning_returns_the_snapshot_pruning_shape(tmp_path, capsys
         path.write_bytes(b"backup %d" % day)
         os.utime(path, (0, 0))
     fake = FakeLxd()
-    result = run(fake, lxd_backup, capsys, state="pruned", path=str(tmp_path), match="web-*", name_time_format="web-%Y%m%d.tar.zst",
+    result = run_module(fake, lxd_backup, capsys, state="pruned", path=str(tmp_path), match="web-*", name_time_format="web-%Y%m%d.tar.zst",
                  keep_last=1)
     assert result["deleted"] == [{"name": "web-20261102.tar.zst", "time": "2026-11-02T00:00:00+00:00"},
                                  {"name": "web-20261101.tar.zst", "time": "2026-11-01T00:00:00+00:00"}]
@@ -126,7 +98,7 @@ def test_a_snapshot_prune_run_reports_deleted_kept_and_untouched(capsys):
     fake.route("GET", "instances/c1/snapshots", sync([
         {"name": "auto-1", "created_at": "2026-11-01T00:00:00Z"}, {"name": "auto-2", "created_at": "2026-11-02T00:00:00Z"},
         {"name": "manual", "created_at": "2026-10-01T00:00:00Z"}]))
-    result = run(fake, lxd_snapshot, capsys, check_mode=True, instance="c1", state="pruned", keep_last=1)
+    result = run_module(fake, lxd_snapshot, capsys, check_mode=True, instance="c1", state="pruned", keep_last=1)
     assert result["match"] == "auto-*" and result["untouched"] == ["manual"]
     assert result["deleted"] == [{"name": "auto-1", "time": "2026-11-01T00:00:00+00:00"}]
     assert writes(fake) == []

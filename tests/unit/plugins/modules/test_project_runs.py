@@ -5,36 +5,15 @@ or replace, features kept, the refusals made before any request, the rename rule
 
 from __future__ import annotations
 
-import contextlib
 import json
-from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.lxdkit.lxd.plugins.modules import lxd_project
-from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, operation, sync
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core before 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args):
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
-            yield
-
+from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, operation, run_module, sync, writes
 
 def run(fake, capsys, check_mode=False, **args):
-    """Run lxd_project with ``args`` against ``fake``; return its JSON result."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
-    with fake.serving(), patch_module_args(args), pytest.raises(SystemExit):
-        lxd_project.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def writes(fake):
-    return [call for call in fake.calls if not call.startswith("GET")]
+    return run_module(fake, lxd_project, capsys, check_mode, **args)
 
 
 FEATURES = {"features.images": "true", "features.profiles": "true", "features.storage.volumes": "true"}
