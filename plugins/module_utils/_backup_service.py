@@ -219,5 +219,5 @@ def import_backup(client, collection, src, name=None, pool=None):
     with open(src, "rb") as stream:
         done = client.send("POST", collection, data=stream, headers=headers) or {}
     kind = "instances" if collection == "instances" else "storage_volumes"
-    created = [path.rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get(kind) or []]
+    created = [path.split("?", 1)[0].rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get(kind) or []]  # ?project=...
     return name or (created[0] if created else None)

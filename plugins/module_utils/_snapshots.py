@@ -62,7 +62,8 @@ class Snapshots:
         return [dict(snapshot, name=snapshot["name"].rsplit("/", 1)[-1]) for snapshot in self.client.get(self.path(), params={"recursion": "1"}) or []]
 
     def names(self):
-        return [url.rsplit("/", 1)[-1] for url in self.client.get(self.path()) or []]
+        # In a project LXD's URLs end in ?project=NAME.
+        return [url.split("?", 1)[0].rsplit("/", 1)[-1] for url in self.client.get(self.path()) or []]
 
     def create(self, name, stateful=None, expires_at=None):
         """Take snapshot ``name``; returns its planned view. ``stateful`` only for instances.

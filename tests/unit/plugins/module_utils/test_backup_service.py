@@ -113,7 +113,7 @@ def test_leftovers_of_ended_or_old_runs_are_cleaned_and_others_kept(tmp_path):
 
 def test_import_streams_the_file_with_lxds_headers_and_names_the_instance(tmp_path):
     fake = FakeLxd()
-    fake.route("POST", "instances", operation(resources={"instances": ["/1.0/instances/from-backup"]}))
+    fake.route("POST", "instances", operation(resources={"instances": ["/1.0/instances/from-backup?project=default"]}))
     src = tmp_path / "c1.tar.zst"
     src.write_bytes(b"tarball")
     assert import_backup(fake.client(), "instances", str(src)) == "from-backup"  # the name in the backup, as LXD reports it

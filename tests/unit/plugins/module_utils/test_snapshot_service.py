@@ -141,3 +141,10 @@ def test_restore_is_an_action_that_check_mode_only_reports():
     snapshots, reconciler = service(fake_check, check_mode=True)
     snapshots.restore("s1")
     assert reconciler.actions == ["restore"] and not fake_check.requested("PUT", "instances/c1")
+
+
+def test_names_in_a_project_leave_lxds_project_query_out():
+    fake = FakeLxd(projects=["default", "web"])
+    fake.route("GET", COLLECTION, sync([url + "?project=web" for url in urls("auto-1", "auto-2")]))
+    snapshots = Snapshots.for_instance(fake.client(project="web"), Reconciler(), "c1")
+    assert snapshots.names() == ["auto-1", "auto-2"]
