@@ -285,7 +285,7 @@ class BackupManager(LxdManager):
     def _exported(self):
         instance, volume, pool, dest = self.params["instance"], self.params["volume"], self.params["pool"], self.params["dest"]
         if not (instance or volume) or not dest:
-            raise LxdkitError("state=exported needs dest and instance (or pool and volume)")
+            raise LxdkitError("state=exported needs instance and dest (or pool and volume instead of instance)")
         directory = os.path.dirname(os.path.abspath(dest))
         if not os.path.isdir(directory):
             if not self.params["create_dir"]:
