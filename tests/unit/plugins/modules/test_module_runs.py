@@ -84,8 +84,8 @@ def test_backup_file_pruning_returns_the_snapshot_pruning_shape(tmp_path, capsys
         path.write_bytes(b"backup %d" % day)
         os.utime(path, (0, 0))
     fake = FakeLxd()
-    result = run_module(fake, lxd_backup, capsys, state="pruned", path=str(tmp_path), match="web-*", name_time_format="web-%Y%m%d.tar.zst",
-                 keep_last=1)
+    result = run_module(fake, lxd_backup, capsys, state="pruned", path=str(tmp_path), match="web-*",
+                        name_time_format="web-%Y%m%d.tar.zst", keep_last=1)
     assert result["deleted"] == [{"name": "web-20261102.tar.zst", "time": "2026-11-02T00:00:00+00:00"},
                                  {"name": "web-20261101.tar.zst", "time": "2026-11-01T00:00:00+00:00"}]
     assert result["kept"] == [{"name": "web-20261103.tar.zst", "time": "2026-11-03T00:00:00+00:00", "reasons": ["last", "newest"]}]

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.lxdkit.lxd.plugins.modules import lxd_project
 from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, operation, run_module, sync, writes
 
+
 def run(fake, capsys, check_mode=False, **args):
     return run_module(fake, lxd_project, capsys, check_mode, **args)
 

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.lxdkit.lxd.plugins.modules import lxd_storage_pool, lxd_storage_pool_info
 from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import SERVER, FakeLxd, error, run_module, sync, writes
 
+
 def lxd(clustered=False):
     """A fake LXD 5.0.2 with the storage drivers of the test machine."""
     environment = dict(SERVER["environment"], server_clustered=clustered, storage_supported_drivers=[
