@@ -17,6 +17,11 @@ description:
     that points to another image is moved (a change), or refused with O(move_aliases=false).
   - Publishing is skipped when the first of O(aliases) already exists (a published image gets
     a new fingerprint every time, so the alias is what says it is done); O(force=true) publishes anew.
+  - Copies an image from another LXD server (O(source_url), C(lxc image copy) between remotes)
+    to the server of the module's own connection options, with the aliases it has there
+    (O(copy_aliases)) and those of O(aliases). The image is named on the source by
+    O(fingerprint) or the first of O(aliases); an image the destination has already (same
+    fingerprint) is not copied again.
 author:
   - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
@@ -73,8 +78,55 @@ options:
     type: str
     choices: [present, absent, exported]
     default: present
+  source_url:
+    description:
+      - Copy the image from this LXD server (V(https://lxd01.example.com:8443) or
+        V(unix:/var/lib/lxd/unix.socket)) to the module's server, when the module's server
+        does not have it yet. Needs O(state=present); mutually exclusive with O(file),
+        O(metadata_file) and O(source_instance).
+      - The other C(source_*) options connect to it as the module's own options connect to the
+        module's server (the same options as M(lxdkit.lxd.lxd_instance_migration)'s).
+    type: str
+  source_client_cert:
+    description: Client certificate for the source server (default O(client_cert), with O(client_key)).
+    type: path
+  source_client_key:
+    description: Key of O(source_client_cert) (default O(client_key), with O(client_cert)).
+    type: path
+  source_server_cert:
+    description: The source server's certificate (PEM), pinned as O(server_cert) pins the module's server's.
+    type: path
+  source_validate_certs:
+    description: Verify the source server's certificate against the system CAs when O(source_server_cert) is not given.
+    type: bool
+    default: true
+  source_trust_token:
+    description: A trust token of the source server, for the first contact (as O(trust_token)).
+    type: str
+  source_trust_password:
+    description: The source server's C(core.trust_password), the older way to get trusted.
+    type: str
+  source_project:
+    description: The project of the image on the source server (default O(project)).
+    type: str
+  mode:
+    description:
+      - With O(source_url), how the image travels. V(pull) has the module's server download it
+        from the source daemon, which must listen on the network (C(core.https_address)); V(push)
+        has the source daemon upload it, so the module's server must listen on the network;
+        V(relay) downloads it here and uploads it (unified images only; it passes through a
+        temporary file on the host that runs the module).
+      - A mode that cannot work is refused before anything changes, naming the one that would.
+    type: str
+    choices: [pull, push, relay]
+    default: pull
+  copy_aliases:
+    description: With O(source_url), also point the aliases the image has on the source at the copy.
+    type: bool
+    default: true
 seealso:
   - module: lxdkit.lxd.lxd_instance
+  - module: lxdkit.lxd.lxd_instance_migration
 """
 
 EXAMPLES = r"""
@@ -107,6 +159,14 @@ EXAMPLES = r"""
   lxdkit.lxd.lxd_image:
     aliases: [web-template]
     state: absent
+
+- name: Copy the local busybox image with its aliases to lxd02 (the local daemon uploads it)
+  lxdkit.lxd.lxd_image:
+    url: https://lxd02.example.com:8443
+    server_cert: files/lxd02.crt
+    source_url: unix:/var/lib/lxd/unix.socket
+    aliases: [busybox]
+    mode: push
 """
 
 RETURN = r"""
@@ -124,7 +184,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [import, alias web-template]
+  sample: [copy, alias web-template]
 dest:
   description: With O(state=exported), the file written.
   returned: when state is exported
@@ -134,6 +194,7 @@ dest:
 import os
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._image_copy import check_image_copy, copy_image
 from ansible_collections.lxdkit.lxd.plugins.module_utils._images import (
     check_image_file,
     download_image,
@@ -143,6 +204,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._images import (
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._servers import same_server, source_argument_spec, source_client
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import image_view
 
@@ -153,7 +215,10 @@ class ImageManager(LxdManager):
         for alias in self.params["aliases"]:
             check_object_name("aliases[]", alias)
         self.properties = string_map("properties", self.params["properties"])
+        self.copied_aliases = []
         state = self.params["state"]
+        if self.params["source_url"] and state != "present":
+            raise LxdkitError("source_url copies an image to this server: it needs state=present, not %s" % state)
         if state == "absent":
             return self._absent()
         if state == "exported":
@@ -172,13 +237,15 @@ class ImageManager(LxdManager):
     def _get(self, fingerprint):
         return self.client.find("images/%s" % fingerprint)
 
-    def _resolve(self):
-        """The existing image named by fingerprint or the first alias; None if there is none."""
+    def _resolve(self, client=None):
+        """The existing image named by fingerprint or the first alias (on ``client``, default
+        the module's server); None if there is none."""
+        client = client or self.client
         if self.params["fingerprint"]:
-            return self._get(self.params["fingerprint"])
+            return client.find("images/%s" % self.params["fingerprint"])
         if self.params["aliases"]:
-            target = self._by_alias(self.params["aliases"][0])
-            return target and self._get(target)
+            found = client.find("images/aliases/%s" % self.params["aliases"][0])
+            return found and client.find("images/%s" % found["target"])
         raise LxdkitError("name the image with fingerprint or aliases (or give file, metadata_file/rootfs_file or source_instance)")
 
     # -- present -----------------------------------------------------------------------------
@@ -186,6 +253,8 @@ class ImageManager(LxdManager):
     def _present_image(self):
         if self.params["file"] or self.params["metadata_file"]:
             return self._import()
+        if self.params["source_url"]:
+            return self._copy()
         if self.params["source_instance"]:
             return self._publish()
         image = self._resolve()
@@ -217,6 +286,33 @@ class ImageManager(LxdManager):
         if self.reconciler.check_mode:
             return planned
         return self.client.get("images/%s" % (imported.get("fingerprint") or fingerprint))
+
+    def _copy(self):
+        """The image of the source server, copied here unless it is here already."""
+        source = source_client(self.params)
+        try:
+            if same_server(source, self.client):
+                raise LxdkitError("source_url reaches the same LXD server as url (%s): there is nothing to copy" % self.client.where)
+            image = self._resolve(source)
+            if image is None:
+                raise LxdkitError("image %s does not exist on the source LXD at %s (project %s)"
+                                  % (self.params["fingerprint"] or self.params["aliases"][0], source.where, source.project))
+            if self.params["copy_aliases"]:
+                self.copied_aliases = [alias["name"] for alias in image.get("aliases") or []]
+            fingerprint = image["fingerprint"]
+            current = self._get(fingerprint)
+            if current is not None:
+                return current
+            mode, public = self.params["mode"], bool(self.params["public"])
+            check_image_copy(source, self.client, mode)
+            planned = dict(fingerprint=fingerprint, aliases=[], properties=dict(image.get("properties") or {}), public=public,
+                           auto_update=False)
+            self.reconciler.step("copy", None, planned, lambda: copy_image(source, self.client, image, mode, public))
+        finally:
+            source.close()
+        if self.reconciler.check_mode:
+            return planned
+        return self.client.get("images/%s" % fingerprint)
 
     def _publish(self):
         source = self.params["source_instance"]
@@ -258,7 +354,7 @@ class ImageManager(LxdManager):
         """Point every alias at the image. Each step shows the whole image, its aliases growing."""
         fingerprint = image.get("fingerprint")
         view = image_view(image) if fingerprint else dict(image, aliases=[])
-        for alias in self.params["aliases"]:
+        for alias in self._wanted_aliases():
             target = self._by_alias(alias)
             if target == fingerprint and fingerprint is not None:
                 continue
@@ -273,6 +369,14 @@ class ImageManager(LxdManager):
                                      lambda alias=alias: self.client.send("PUT", "images/aliases/%s" % alias, {"target": self._fp(image)}))
             view = after
         return view
+
+    def _wanted_aliases(self):
+        """O(aliases), then the aliases a copied image has on its source (once each)."""
+        wanted = []
+        for alias in list(self.params["aliases"]) + self.copied_aliases:
+            if alias not in wanted:
+                wanted.append(alias)
+        return wanted
 
     def _fp(self, image):
         # In a real run the image exists and has its fingerprint by the time aliases are written.
@@ -333,8 +437,11 @@ def main():
             dest=dict(type="path"),
             force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent", "exported"], default="present"),
+            mode=dict(type="str", choices=["pull", "push", "relay"], default="pull"),
+            copy_aliases=dict(type="bool", default=True),
+            **source_argument_spec()
         ),
-        mutually_exclusive=[("file", "metadata_file", "source_instance")],
+        mutually_exclusive=[("file", "metadata_file", "source_instance", "source_url")],
         required_together=[("metadata_file", "rootfs_file")],
     )
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""lxd_instance_migration on two fake LXD servers: the requests each
+"""lxd_instance_migration and lxd_image's copy on two fake LXD servers: the requests each
 mode sends to each server, idempotency, and refusals that write nothing."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _client, _migration
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost
-from ansible_collections.lxdkit.lxd.plugins.modules import lxd_instance_migration
+from ansible_collections.lxdkit.lxd.plugins.modules import lxd_image, lxd_instance_migration
 from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import (
     SERVER,
     Answer,
     FakeLxd,
+    body,
     error,
     operation,
     patch_module_args,
@@ -412,3 +413,88 @@ def test_a_failed_push_leaves_no_half_made_destination(capsys):
                  mode="push")
     assert result["msg"].endswith("the source instance is unchanged; the half-made copy at the destination was deleted")
     assert writes(destination) == ["POST instances", "DELETE instances/c1"]
+
+
+# -- images -----------------------------------------------------------------------------------
+
+FINGERPRINT = "a" * 64
+IMAGE = {"fingerprint": FINGERPRINT, "aliases": [{"name": "busybox", "description": ""}], "properties": {"os": "busybox"},
+         "public": False, "auto_update": False}
+
+
+def test_image_pull_uses_a_secret_of_the_source_and_copies_its_aliases(capsys):
+    source, destination = remote_server(), local_server()
+    source.route("GET", "images/aliases/busybox", sync({"name": "busybox", "target": FINGERPRINT}))
+    source.route("GET", "images/" + FINGERPRINT, sync(IMAGE))
+    source.route("POST", "images/%s/secret" % FINGERPRINT, operation({"secret": "s3cret"}, op_id="token"))
+    destination.route("GET", "images/" + FINGERPRINT, error(404, "not found"), sync(dict(IMAGE, aliases=[])),
+                      sync(IMAGE))
+    destination.route("POST", "images", operation())
+    destination.route("POST", "images/aliases", sync(None))
+    result = run(lxd_image, capsys, {REMOTE: source, LOCAL: destination}, url=LOCAL, source_url=REMOTE, aliases=["busybox", "bb"])
+    assert result["changed"] is True and result["actions"] == ["copy", "alias busybox", "alias bb"]
+    assert destination.requested("POST", "images")[0].json == {
+        "source": {"type": "image", "mode": "pull", "server": REMOTE, "protocol": "lxd", "certificate": "remote-PEM",
+                   "fingerprint": FINGERPRINT, "secret": "s3cret", "project": "default"},
+        "public": False, "auto_update": False, "aliases": []}
+    assert [request.json["name"] for request in destination.requested("POST", "images/aliases")] == ["busybox", "bb"]
+
+
+def test_image_push_hands_the_destination_token_to_the_source(capsys):
+    source, destination = local_server(), remote_server()
+    source.route("GET", "images/" + FINGERPRINT, sync(IMAGE))
+    source.route("POST", "images/%s/export" % FINGERPRINT, operation())
+    destination.route("GET", "images/" + FINGERPRINT, error(404, "not found"), sync(dict(IMAGE, aliases=[])))
+    destination.route("POST", "images", operation({"secret": "token-secret", "fingerprint": FINGERPRINT}, op_id="token"))
+    destination.route("GET", "images/aliases/busybox", error(404, "not found"), sync({"name": "busybox", "target": FINGERPRINT}))
+    destination.route("POST", "images/aliases", sync(None))
+    result = run(lxd_image, capsys, {REMOTE: destination, LOCAL: source}, url=REMOTE, source_url=LOCAL, fingerprint=FINGERPRINT,
+                 mode="push")
+    assert result["actions"] == ["copy", "alias busybox"]
+    assert destination.requested("POST", "images")[0].json == {"source": {"fingerprint": FINGERPRINT, "mode": "push"}, "aliases": [],
+                                                               "properties": {"os": "busybox"}, "public": False}
+    assert source.requested("POST", "images/%s/export" % FINGERPRINT)[0].json == {
+        "target": REMOTE, "certificate": "remote-PEM", "secret": "token-secret", "aliases": [], "project": "default"}
+    assert "DELETE operations/token" in writes(destination)
+
+
+def test_image_relay_downloads_checks_and_uploads(capsys):
+    content = b"a unified image tarball"
+    fingerprint = hashlib.sha256(content).hexdigest()
+    image = dict(IMAGE, fingerprint=fingerprint, aliases=[], properties={})
+    source, destination = local_server(), local_server()
+    source.route("GET", "images/" + fingerprint, sync(image))
+    source.route("GET", "images/%s/export" % fingerprint, body(content, headers={"Content-Type": "application/octet-stream"}))
+    destination.route("GET", "images/" + fingerprint, error(404, "not found"), sync(image))
+    destination.route("POST", "images", operation({"fingerprint": fingerprint}))
+    other = "unix:/var/lib/lxd-other/unix.socket"
+    destination.server = server("other", [])
+    result = run(lxd_image, capsys, {LOCAL: source, other: destination}, url=other, source_url=LOCAL, fingerprint=fingerprint,
+                 mode="relay")
+    assert result["actions"] == ["copy"]
+    assert destination.requested("POST", "images")[0].data == content
+
+
+def test_image_the_destination_has_is_not_copied_again(capsys):
+    source, destination = remote_server(), local_server()
+    source.route("GET", "images/" + FINGERPRINT, sync(IMAGE))
+    destination.route("GET", "images/" + FINGERPRINT, sync(IMAGE))
+    destination.route("GET", "images/aliases/busybox", sync({"name": "busybox", "target": FINGERPRINT}))
+    result = run(lxd_image, capsys, {REMOTE: source, LOCAL: destination}, url=LOCAL, source_url=REMOTE, fingerprint=FINGERPRINT)
+    assert result["changed"] is False and writes(destination) == [] and writes(source) == []
+
+
+def test_image_pull_from_a_server_without_network_address_is_refused(capsys):
+    source, destination = local_server(), remote_server()
+    source.route("GET", "images/" + FINGERPRINT, sync(IMAGE))
+    result = run(lxd_image, capsys, {REMOTE: destination, LOCAL: source}, url=REMOTE, source_url=LOCAL, fingerprint=FINGERPRINT)
+    assert result["msg"].startswith("mode=pull: the source LXD at %s does not listen on the network" % LOCAL)
+    assert "Use mode=push (the destination listens on %s)" % REMOTE in result["msg"]
+    assert writes(destination) == [] and writes(source) == []
+
+
+def test_image_copy_needs_state_present(capsys):
+    source, destination = remote_server(), local_server()
+    result = run(lxd_image, capsys, {REMOTE: source, LOCAL: destination}, url=LOCAL, source_url=REMOTE, fingerprint=FINGERPRINT,
+                 state="absent")
+    assert result["msg"] == "source_url copies an image to this server: it needs state=present, not absent"
