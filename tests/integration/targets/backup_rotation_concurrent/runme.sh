@@ -49,13 +49,23 @@ check_copy "$scratch/first" 7
 check_copy "$scratch/second" 7
 
 # Two prunes at once down to the newest three, each also adding its own new backup: the three
-# left are the two new ones and the newest from before, in both copies.
+# left are the two new ones and the newest from before, in both copies. Pruning reads each
+# file's time from its name in the current stamp format, so the first round's file (another
+# format) is left alone: four files in all.
 names() { find "$1" -maxdepth 1 -name "$instance-*.tar.zst" -printf '%f\n' | sort; }
 names "$scratch/first" > "$scratch/before.list"
-newest_before=$(find "$scratch/first" -maxdepth 1 -name "$instance-*.tar.zst" -printf '%T@ %f\n' | sort -n | tail -n 1 | cut -d' ' -f2)
+# The newest by the time in its name, which pruning goes by (two runs name files in the same second).
+newest_before=$(grep -- "-[0-9]\{8\}-[0-9]\{6\}-" "$scratch/before.list" | sort | tail -n 1)
+# Another instance's old backup whose name starts with this instance's (web01, web01-old).
+other="$instance-old-20200101-000000-000000.tar.zst"
+echo not-a-backup > "$scratch/first/$other"
+(cd "$scratch/first" && sha256sum "$other" > "$other.sha256")
+touch -d 2020-01-01 "$scratch/first/$other"  # by mtime it would be the oldest: the first to go
 together '%Y%m%d-%H%M%S-%f' 3
-check_copy "$scratch/first" 3
-check_copy "$scratch/second" 3
+[ -e "$scratch/first/$other" ] && rm "$scratch/first/$other" "$scratch/first/$other.sha256"
+check_copy "$scratch/first" 4
+check_copy "$scratch/second" 4
+[ -e "$scratch/first/$instance-$(date -u +%Y%m%d).tar.zst" ]
 names "$scratch/first" > "$scratch/first.list"
 names "$scratch/second" > "$scratch/second.list"
 diff "$scratch/first.list" "$scratch/second.list"
