@@ -106,3 +106,49 @@ def project_view(project):
     if project is None:
         return None
     return dict(name=project["name"], description=project.get("description") or "", config=dict(project.get("config") or {}))
+
+
+def server_view(server):
+    """The server's own config (GET /1.0). LXD shows core.trust_password only as set (true)."""
+    if server is None:
+        return None
+    return dict(config=dict(server.get("config") or {}))
+
+
+def server_environment(server):
+    """What a playbook wants to know about the server it reached: which server and version it
+    is, whether it is clustered, its API (the extensions counted) and its addresses and
+    certificate fingerprint (to pin it)."""
+    environment = server.get("environment") or {}
+    return dict(
+        server=environment.get("server"),
+        server_name=environment.get("server_name"),
+        server_version=environment.get("server_version"),
+        server_clustered=bool(environment.get("server_clustered")),
+        api_version=server.get("api_version"),
+        api_extensions_count=len(server.get("api_extensions") or []),
+        addresses=list(environment.get("addresses") or []),
+        certificate_fingerprint=environment.get("certificate_fingerprint"),
+        driver=environment.get("driver"),
+        storage=environment.get("storage"),
+        kernel_version=environment.get("kernel_version"),
+    )
+
+
+def certificate_view(certificate):
+    """A trusted certificate, without its PEM (the fingerprint names it); projects sorted."""
+    if certificate is None:
+        return None
+    return dict(fingerprint=certificate["fingerprint"], name=certificate.get("name") or "", type=certificate.get("type") or "client",
+                restricted=bool(certificate.get("restricted")), projects=sorted(certificate.get("projects") or []))
+
+
+def token_view(operation):
+    """A pending trust token (a running operation of class token), without its secret."""
+    metadata = operation.get("metadata") or {}
+    request = metadata.get("request") or {}
+    expires_at = metadata.get("expiresAt")
+    return dict(name=request.get("name"), type=request.get("type") or "client", restricted=bool(request.get("restricted")),
+                projects=sorted(request.get("projects") or []), addresses=list(metadata.get("addresses") or []),
+                expires_at=None if parse_lxd_time(expires_at) is None else expires_at, created_at=operation.get("created_at"),
+                operation=operation.get("id"))
