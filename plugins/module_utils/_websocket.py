@@ -30,6 +30,8 @@ _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 # A frame bigger than this is not something LXD sends (its frames are its write buffer, KiBs).
 MAX_FRAME = 64 * 1024 * 1024
+# Bytes asked of the socket at a time: LXD's data frames are 16-32 KiB.
+RECEIVE = 256 * 1024
 
 
 class WebSocketClosed(Exception):
@@ -70,20 +72,26 @@ class WebSocket:
     def __init__(self, sock, buffered=b""):
         self.sock = sock
         self._buffer = bytearray(buffered)
+        self._start = 0  # what is read of the buffer; dropped only when more is needed
         self._send_lock = threading.Lock()
         self._closed = False
 
     # -- reading ------------------------------------------------------------------------------
 
     def _read(self, size):
-        while len(self._buffer) < size:
-            chunk = self.sock.recv(max(65536, size - len(self._buffer)))
-            if not chunk:
-                raise WebSocketClosed("connection closed by the server")
-            self._buffer.extend(chunk)
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
-        return data
+        buffer = self._buffer
+        if len(buffer) - self._start < size:
+            del buffer[:self._start]
+            self._start = 0
+            while len(buffer) < size:
+                chunk = self.sock.recv(max(RECEIVE, size - len(buffer)))
+                if not chunk:
+                    raise WebSocketClosed("connection closed by the server")
+                buffer += chunk
+        start = self._start
+        self._start = start + size
+        with memoryview(buffer) as view:
+            return bytes(view[start:start + size])
 
     def recv_frame(self):
         """The next frame: ``(fin, opcode, payload)`` (unmasked)."""
