@@ -11,22 +11,15 @@ work=$(mktemp -d /var/tmp/lxdkit-bench-backup.XXXXXX)
 instance="bench-bk-$RANDOM"
 cleanup() { lxc delete --force "$instance" >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
-command -v /usr/bin/time >/dev/null || { apt-get install -y -q time >/dev/null; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need_gnu_time
 make -s venv collection COLLECTIONS=$collections >/dev/null
 module="$collections/ansible_collections/lxdkit/lxd/plugins/modules/lxd_backup.py"
 
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 module_export() {  # $1 dest, $2 compression or "" for the default; prints "seconds peak_kib"
-  local args="{\"ANSIBLE_MODULE_ARGS\": {\"instance\": \"$instance\", \"dest\": \"$1\"${2:+, \"compression\": \"$2\"}}}"
-  echo "$args" > "$work/args.json"
-  local start end
-  start=$(date +%s.%N)
-  PYTHONPATH=$collections /usr/bin/time -f '%M' -o "$work/rss" .venv/bin/python "$module" "$work/args.json" > "$work/out.json"
-  end=$(date +%s.%N)
-  grep -q '"failed"' "$work/out.json" && { cat "$work/out.json" >&2; exit 1; }
-  echo "$(echo "$end - $start" | bc) $(cat "$work/rss")"
+  timed_module "$work" "$collections" "$module" "{\"instance\": \"$instance\", \"dest\": \"$1\"${2:+, \"compression\": \"$2\"}}"
 }
 
 printf '| instance data | method | seconds | module / lxc | module peak RSS (MiB) |\n|---|---|---|---|---|\n'

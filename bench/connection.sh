@@ -27,7 +27,8 @@ cat > "$work/play.yml" <<YAML
       ansible.builtin.command: /bin/true
       loop: "{{ range($count) | list }}"
 YAML
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 ours() { ANSIBLE_PIPELINING=1 ANSIBLE_COLLECTIONS_PATH=$collections .venv/bin/ansible-playbook -i "$instance," -c lxdkit.lxd.lxd "$work/play.yml"; }
 theirs() { ANSIBLE_PIPELINING=1 "$full_venv/bin/ansible-playbook" -i "$instance," -c community.general.lxd "$work/play.yml"; }
 ours >/dev/null 2>&1; theirs >/dev/null 2>&1  # warm both (interpreter discovery, caches)

@@ -43,7 +43,8 @@ YAML
   echo "$work/$2.yml"
 }
 
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 ours=$(playbook lxdkit.lxd.lxd_profile "$prefix-ours")
 theirs=$(playbook community.general.lxd_profile "$prefix-cg")

@@ -30,22 +30,15 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
-command -v /usr/bin/time >/dev/null || { apt-get install -y -q time >/dev/null; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need_gnu_time
 make -s venv collection COLLECTIONS=$collections >/dev/null
 module="$collections/ansible_collections/lxdkit/lxd/plugins/modules/lxd_backup.py"
 
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 
 module_export() {  # $1 dest, $2 compression or "" for the default; prints "seconds peak_kib"
-  local args="{\"ANSIBLE_MODULE_ARGS\": {\"pool\": \"$pool\", \"volume\": \"$volume\", \"dest\": \"$1\"${2:+, \"compression\": \"$2\"}}}"
-  echo "$args" > "$work/args.json"
-  local start end
-  start=$(date +%s.%N)
-  PYTHONPATH=$collections /usr/bin/time -f '%M' -o "$work/rss" .venv/bin/python "$module" "$work/args.json" > "$work/out.json"
-  end=$(date +%s.%N)
-  grep -q '"failed"' "$work/out.json" && { cat "$work/out.json" >&2; exit 1; }
-  echo "$(echo "$end - $start" | bc) $(cat "$work/rss")"
+  timed_module "$work" "$collections" "$module" "{\"pool\": \"$pool\", \"volume\": \"$volume\", \"dest\": \"$1\"${2:+, \"compression\": \"$2\"}}"
 }
 lxc_export() {  # $1 dest, then lxc's flags
   local dest=$1; shift
