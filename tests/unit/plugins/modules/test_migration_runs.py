@@ -179,6 +179,24 @@ def test_relay_joins_the_websockets_of_both_operations(capsys):
     assert relays == [["start", "src-op", SECRETS, "dest-op", {"control": "d-control", "fs": "d-fs"}], ["close"]]
 
 
+def test_the_destination_project_is_project_and_the_source_project_source_project(capsys):
+    source, destination = local_server(), remote_server()
+    source.projects.add("dev")
+    destination.projects.add("web")
+    source.route("GET", "instances/c1", sync(instance()), project="dev")
+    source.route("POST", "instances/c1", operation(), project="dev")
+    destination.route("GET", "profiles/default", sync({"name": "default"}), project="web")
+    destination.route("GET", "storage-pools/default", sync({"name": "default", "driver": "dir"}))
+    destination.route("GET", "instances/c1", error(404, "not found"), sync(copied()), sync(copied(marker=False)), project="web")
+    destination.route("POST", "instances", operation(SECRETS, op_id="dest-op"), project="web")
+    destination.route("PUT", "instances/c1", operation(), project="web")
+    result = run(lxd_instance_migration, capsys, {REMOTE: destination, LOCAL: source}, url=REMOTE, source_url=LOCAL, name="c1",
+                 mode="push", project="web", source_project="dev")
+    assert result["changed"] is True
+    assert [request.project for request in destination.requests if request.method != "GET"] == ["web", "web"]
+    assert [request.project for request in source.requests if request.method != "GET"] == ["dev"]
+
+
 # -- refusals before anything changes ---------------------------------------------------------
 
 
