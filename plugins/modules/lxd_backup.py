@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_backup
-short_description: Export, import and rotate LXD instance backups
+short_description: Export, import and rotate backups of LXD instances and custom volumes
 version_added: 0.1.0
 description:
   - O(state=exported) makes LXD build a backup of an instance, downloads it in chunks (memory

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: lxd_snapshot
-short_description: Create, rename, expire, restore, delete and prune LXD instance snapshots
+short_description: Create, rename, expire, restore, delete and prune snapshots of LXD instances and custom volumes
 version_added: 0.1.0
 description:
   - Manages the snapshots of one LXD instance.
