@@ -10,6 +10,8 @@
 #   one whose LXD_DIR is in BENCH_DEST_LXD_DIR (it must listen on an address the main daemon reaches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 size=${1:-1024}
 rounds=3
 collections=/tmp/lxdkit-bench-collections
@@ -40,8 +42,6 @@ make -s venv collection COLLECTIONS=$collections >/dev/null
 module="$collections/ansible_collections/lxdkit/lxd/plugins/modules/lxd_instance_migration.py"
 lxc remote add benchdest "unix://$dest_dir/unix.socket" >/dev/null 2>&1
 
-seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>&1; end=$(date +%s.%N); echo "$end - $start" | bc; }
-median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 drop_copy() { LXD_DIR=$dest_dir lxc delete --force "$instance-copy" >/dev/null 2>&1 || true; sync; }
 
 module_copy() {  # MODE REFRESH: the module copies $instance to $instance-copy
