@@ -13,6 +13,7 @@ benchmarks=(
   "Backup export|bench/backup_export.sh 100 1024"
   "Volume export|bench/volume_export.sh 100 1024"
   "Connection plugin|bench/connection.sh 50"
+  "Instance migration|bench/migration.sh 1024"
   "Site playbook|bench/site.sh"
 )
 report=$(mktemp)
