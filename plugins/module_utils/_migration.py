@@ -1,18 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: lxdkit contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instances copied from one LXD server to another through LXD's migration API (what
-``lxc copy``/``lxc move`` between remotes do): the destination's creation request, the three
-ways the data can travel, and what a failed transfer leaves.
+"""Instances and custom storage volumes copied from one LXD server to another through LXD's
+migration API (what ``lxc copy``/``lxc move`` and ``lxc storage volume copy`` between remotes
+do): the destination's creation request, the three ways the data can travel, and what a failed
+transfer leaves. Both kinds speak the same protocol; ``Transfer`` is the one engine, and
+``InstanceTransfer`` and ``VolumeTransfer`` say only their paths, requests and API extensions.
 
-- push: the destination creates the instance and waits on websockets; the source daemon
+- push: the destination creates the instance (volume) and waits on websockets; the source daemon
   connects to them (the destination must listen on the network).
-- pull: the source offers the instance on websockets; the destination daemon connects to them
+- pull: the source offers the instance (volume) on websockets; the destination daemon connects to them
   (the source must listen on the network).
 - relay: both wait on websockets and this client carries the data (``_websocket``).
 
 A copy carries ``MARKER`` in its config until it is known to be complete: LXD deletes a
-half-made instance when the transfer fails, but not when the destination daemon dies during
+half-made instance (volume) when the transfer fails, but not when the destination daemon dies during
 it; a rerun recognises such a leftover by the marker and deletes it before copying again.
 """
 
@@ -89,17 +91,45 @@ def destination_body(instance, name, move, profiles=None, storage_pool=None):
     )
 
 
-class InstanceTransfer:
-    """One instance's data from ``source`` to ``destination`` (two ``LxdClient``), by ``mode``."""
+class Transfer:
+    """One object's data from ``source`` to ``destination`` (two ``LxdClient``), by ``mode``:
+    the engine both kinds share. A subclass says what differs: ``kind`` (for messages), the
+    source object's path and the destination's collection (``_source_path``, ``collection``),
+    the request that offers the object at the source (``_source_request``), the source part of
+    the destination's creation request (``_creation_source``) and the API extensions needed
+    (``_extensions``)."""
 
-    def __init__(self, source, destination, mode, instance_only=False, refresh=False):
+    kind = "object"
+
+    def __init__(self, source, destination, mode, refresh=False):
         if mode not in MODES:
             raise LxdkitError("mode must be one of %s, not %r" % (", ".join(MODES), mode))
         self.source = source
         self.destination = destination
         self.mode = mode
-        self.instance_only = instance_only
         self.refresh = refresh
+
+    # -- what a kind says ----------------------------------------------------------------------
+
+    collection = None
+
+    def _source_path(self, source_name):
+        raise NotImplementedError
+
+    def _source_request(self, source_name):
+        raise NotImplementedError
+
+    def _creation_source(self, body, mode):
+        raise NotImplementedError
+
+    def _extensions(self):
+        """``(needed on both servers, needed also at the source for push)``."""
+        raise NotImplementedError
+
+    def _creation(self, body, mode, **extra):
+        source = self._creation_source(body, mode)
+        source.update(extra)
+        return dict(body, source=source)
 
     # -- before anything changes ---------------------------------------------------------------
 
@@ -116,14 +146,8 @@ class InstanceTransfer:
                 "mode=pull: the source LXD at %s %s, so the destination daemon cannot pull from it. Use mode=push%s, or "
                 "mode=relay (this host carries the data)"
                 % (self.source.where, not_listening(self.source), self._listening(self.destination, "destination")))
-        needed = []
-        if self.instance_only:
-            needed.append("container_only_migration")
-        if self.refresh:
-            needed.append("container_incremental_copy")
-        if self.mode in ("push", "relay"):
-            needed.append("container_push")
-        for client, side, extra in ((self.source, "source", ["container_push_target"] if self.mode == "push" else []),
+        needed, push_target = self._extensions()
+        for client, side, extra in ((self.source, "source", push_target if self.mode == "push" else []),
                                     (self.destination, "destination", [])):
             missing = missing_extensions(client, needed + extra)
             if missing:
@@ -141,33 +165,21 @@ class InstanceTransfer:
 
     # -- the transfer --------------------------------------------------------------------------
 
-    def _source_request(self):
-        # live must be sent: LXD 5.0 takes a missing "live" as true (a CRIU live migration).
-        return dict(migration=True, live=False, instance_only=self.instance_only, container_only=self.instance_only)
-
-    def _creation(self, body, mode, **extra):
-        source = dict(type="migration", mode=mode, instance_only=self.instance_only, container_only=self.instance_only,
-                      refresh=self.refresh, **extra)
-        base_image = (body.get("config") or {}).get("volatile.base_image")
-        if base_image:
-            source["base-image"] = base_image
-        return dict(body, source=source)
-
     def run(self, source_name, body):
-        """Copy instance ``source_name`` to the destination as ``body`` says (its creation
-        request). Returns when both daemons report the transfer done; raises an error that
+        """Copy ``source_name`` (the source's instance or volume) to the destination as ``body``
+        says (its creation request). Returns when both daemons report the transfer done; raises an error that
         names each side's failure otherwise."""
         getattr(self, "_" + self.mode)(source_name, body)
 
     def _push(self, source_name, body):
-        operation, secrets = start_operation(self.destination, "POST", "instances", self._creation(body, "push"))
-        request = self._source_request()
+        operation, secrets = start_operation(self.destination, "POST", self.collection, self._creation(body, "push"))
+        request = self._source_request(source_name)
         source_error = None
         for url in network_urls(self.destination):
             request["target"] = dict(operation="%s/1.0/operations/%s" % (url, operation_id(operation)), secrets=secrets,
                                      certificate=certificate(self.destination))
             try:
-                self.source.send("POST", "instances/%s" % source_name, request)
+                self.source.send("POST", self._source_path(source_name), request)
                 source_error = None
                 break
             except LxdkitError as exc:
@@ -180,13 +192,13 @@ class InstanceTransfer:
         self._raise(source_name, source_error, destination_error)
 
     def _pull(self, source_name, body):
-        operation, secrets = start_operation(self.source, "POST", "instances/%s" % source_name, self._source_request())
+        operation, secrets = start_operation(self.source, "POST", self._source_path(source_name), self._source_request(source_name))
         destination_error = None
         for url in network_urls(self.source):
             creation = self._creation(body, "pull", operation="%s/1.0/operations/%s" % (url, operation_id(operation)),
                                       certificate=certificate(self.source), secrets=secrets)
             try:
-                self.destination.send("POST", "instances", creation)
+                self.destination.send("POST", self.collection, creation)
                 destination_error = None
                 break
             except LxdkitError as exc:
@@ -200,9 +212,9 @@ class InstanceTransfer:
         self._raise(source_name, None if destination_error and self._cancelled(source_error) else source_error, destination_error)
 
     def _relay(self, source_name, body):
-        source_operation, source_secrets = start_operation(self.source, "POST", "instances/%s" % source_name, self._source_request())
+        source_operation, source_secrets = start_operation(self.source, "POST", self._source_path(source_name), self._source_request(source_name))
         try:
-            operation, secrets = start_operation(self.destination, "POST", "instances", self._creation(body, "push"))
+            operation, secrets = start_operation(self.destination, "POST", self.collection, self._creation(body, "push"))
         except LxdkitError:
             cancel_operation(self.source, source_operation)
             raise
@@ -245,5 +257,74 @@ class InstanceTransfer:
             if error is not None:
                 parts.append("%s (%s): %s" % (side, client.where, error.msg))
         details = dict(source_error=source_error and source_error.msg, destination_error=destination_error and destination_error.msg)
-        raise LxdkitError("%s of instance %s (mode=%s) failed; %s" % ("refresh" if self.refresh else "copy", source_name, self.mode,
-                                                                      "; ".join(parts)), **details)
+        what = "refresh" if self.refresh else "copy"
+        raise LxdkitError("%s of %s %s (mode=%s) failed; %s" % (what, self.kind, source_name, self.mode, "; ".join(parts)), **details)
+
+
+class InstanceTransfer(Transfer):
+    """An instance (``lxc copy``/``lxc move`` between remotes)."""
+
+    kind = "instance"
+    collection = "instances"
+
+    def __init__(self, source, destination, mode, instance_only=False, refresh=False):
+        super().__init__(source, destination, mode, refresh)
+        self.instance_only = instance_only
+
+    def _source_path(self, source_name):
+        return "instances/%s" % source_name
+
+    def _source_request(self, source_name):
+        # live must be sent: LXD 5.0 takes a missing "live" as true (a CRIU live migration).
+        return dict(migration=True, live=False, instance_only=self.instance_only, container_only=self.instance_only)
+
+    def _creation_source(self, body, mode):
+        source = dict(type="migration", mode=mode, instance_only=self.instance_only, container_only=self.instance_only,
+                      refresh=self.refresh)
+        base_image = (body.get("config") or {}).get("volatile.base_image")
+        if base_image:
+            source["base-image"] = base_image
+        return source
+
+    def _extensions(self):
+        needed = []
+        if self.instance_only:
+            needed.append("container_only_migration")
+        if self.refresh:
+            needed.append("container_incremental_copy")
+        if self.mode in ("push", "relay"):
+            needed.append("container_push")
+        return needed, ["container_push_target"]
+
+
+class VolumeTransfer(Transfer):
+    """A custom storage volume (``lxc storage volume copy`` between remotes): offered by
+    ``POST storage-pools/SOURCE_POOL/volumes/custom/NAME`` (``migration``, with a ``target``
+    in push mode), created by ``POST storage-pools/POOL/volumes/custom`` (source type
+    ``migration``), as lxc's ``CopyStoragePoolVolume`` does."""
+
+    kind = "volume"
+
+    def __init__(self, source, destination, mode, source_pool, pool, volume_only=False, refresh=False):
+        super().__init__(source, destination, mode, refresh)
+        self.source_pool = source_pool
+        self.collection = "storage-pools/%s/volumes/custom" % pool
+        self.volume_only = volume_only
+
+    def _source_path(self, source_name):
+        return "storage-pools/%s/volumes/custom/%s" % (self.source_pool, source_name)
+
+    def _source_request(self, source_name):
+        # LXD wants the name (and takes the pool) even for a migration, as lxc sends them.
+        return dict(migration=True, name=source_name, pool=self.source_pool, volume_only=self.volume_only)
+
+    def _creation_source(self, body, mode):
+        return dict(type="migration", mode=mode, volume_only=self.volume_only, refresh=self.refresh)
+
+    def _extensions(self):
+        needed = ["storage_api_remote_volume_handling"]
+        if not self.volume_only:
+            needed.append("storage_api_remote_volume_snapshots")
+        if self.refresh:
+            needed.append("custom_volume_refresh")
+        return needed, []
