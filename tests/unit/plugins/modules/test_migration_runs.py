@@ -109,6 +109,20 @@ def started(op_id, metadata):
 # -- push, pull, relay ------------------------------------------------------------------------
 
 
+def recording_relay(relays):
+    """A stand-in for ``_migration.Relay`` that records, in ``relays``, the operations and
+    secrets it is started with and its closing, instead of joining real websockets."""
+    class RecordingRelay:
+        def start(self, *args):
+            relays.append(["start", args[1], args[2], args[4], args[5]])
+            return self
+
+        def close(self):
+            relays.append(["close"])
+
+    return RecordingRelay
+
+
 def test_push_creates_at_the_destination_then_the_source_connects_to_its_operation(capsys):
     source, destination = local_server(), destination_ready(remote_server())
     source.route("GET", "instances/c1", sync(instance()))
@@ -161,16 +175,7 @@ def test_relay_joins_the_websockets_of_both_operations(capsys):
     destination.route("POST", "instances", operation({"control": "d-control", "fs": "d-fs"}, op_id="dest-op"))
     destination.route("PUT", "instances/c1", operation())
     relays = []
-
-    class FakeRelay:
-        def start(self, *args):
-            relays.append(["start", args[1], args[2], args[4], args[5]])
-            return self
-
-        def close(self):
-            relays.append(["close"])
-
-    with mock.patch.object(_migration, "Relay", FakeRelay):
+    with mock.patch.object(_migration, "Relay", recording_relay(relays)):
         result = run(lxd_instance_migration, capsys, {REMOTE: source, LOCAL: destination}, url=LOCAL, source_url=REMOTE,
                      name="c1", mode="relay")
     assert result["changed"] is True

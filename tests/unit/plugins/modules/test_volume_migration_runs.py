@@ -18,6 +18,7 @@ from ansible_collections.lxdkit.lxd.tests.unit.plugins.modules.test_migration_ru
     REMOTE,
     SECRETS,
     local_server,
+    recording_relay,
     remote_server,
     run,
 )
@@ -107,16 +108,7 @@ def test_relay_joins_the_websockets_of_both_operations(capsys):
     destination.route("POST", VOLUMES, operation({"control": "d-control", "fs": "d-fs"}, op_id="dest-op"))
     destination.route("PUT", VOLUMES + "/data", sync(None))
     relays = []
-
-    class FakeRelay:
-        def start(self, *args):
-            relays.append(["start", args[1], args[2], args[4], args[5]])
-            return self
-
-        def close(self):
-            relays.append(["close"])
-
-    with mock.patch.object(_migration, "Relay", FakeRelay):
+    with mock.patch.object(_migration, "Relay", recording_relay(relays)):
         result = run(lxd_storage_volume, capsys, {REMOTE: source, LOCAL: destination}, url=LOCAL, source_url=REMOTE,
                      name="data", pool="default", source="slow/data", mode="relay")
     assert result["changed"] is True
