@@ -39,13 +39,7 @@ for size in "${sizes[@]}"; do
     lxc_syncs+=("$(seconds sh -c "lxc export $instance $work/l-zstd.tar.zst --compression zstd && sync $work/l-zstd.tar.zst")")
     rm -f "$work/l-zstd.tar.zst"
   }
-  commands=(run_module run_lxc run_lxc_sync)
-  for round in 0 1 2 3 4; do
-    for step in 0 1 2; do
-      rm -f "$work"/*.tar* "$work"/*.sha256; sync
-      "${commands[$(( (round + step) % 3 ))]}"
-    done
-  done
+  rotated 5 "$work" run_module run_lxc run_lxc_sync
   mod_zstd=$(median "${mods[@]}") rss_zstd=$(median "${rsss[@]}") lxc_zstd=$(median "${lxcs[@]}") lxc_zstd_sync=$(median "${lxc_syncs[@]}")
   rm -f "$work"/*.tar* "$work"/*.sha256; sync
   read -r mod_default rss_default < <(module_export "$work/m-default.tar.zst" "")

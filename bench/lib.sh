@@ -22,3 +22,17 @@ timed_module() {  # $1 scratch dir, $2 collections path, $3 module file, $4 its 
   if grep -q '"failed"' "$work/out.json"; then cat "$work/out.json" >&2; return 1; fi
   echo "$(echo "$end - $start" | bc) $(cat "$work/rss")"
 }
+
+rotated() {  # $1 rounds, $2 scratch dir, then commands: each round runs every command, starting
+  # with a different one each round (no order effect favours one), each after its files are
+  # removed and nothing is left dirty in the page cache.
+  local rounds=$1 work=$2 round step
+  shift 2
+  local commands=("$@")
+  for ((round = 0; round < rounds; round++)); do
+    for ((step = 0; step < ${#commands[@]}; step++)); do
+      rm -f "$work"/*.tar* "$work"/*.sha256; sync
+      "${commands[$(( (round + step) % ${#commands[@]} ))]}"
+    done
+  done
+}
