@@ -124,3 +124,28 @@ options:
     vars:
       - name: ansible_lxd_timeout
 """
+
+    # The second server of the modules that copy from one server to another
+    # (module_utils/_servers.py): source_url and source_project are documented by each module.
+    SOURCE = r"""
+options:
+  source_client_cert:
+    description: Client certificate for the source server (default O(client_cert), with O(client_key)).
+    type: path
+  source_client_key:
+    description: Key of O(source_client_cert) (default O(client_key), with O(client_cert)).
+    type: path
+  source_server_cert:
+    description: The source server's certificate (PEM), pinned as O(server_cert) pins the server the task works on.
+    type: path
+  source_validate_certs:
+    description: Verify the source server's certificate against the system CAs when O(source_server_cert) is not given.
+    type: bool
+    default: true
+  source_trust_token:
+    description: A trust token of the source server, for the first contact (as O(trust_token)).
+    type: str
+  source_trust_password:
+    description: The source server's C(core.trust_password), the older way to get trusted.
+    type: str
+"""

@@ -28,6 +28,7 @@ author:
   - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
   - lxdkit.lxd.connection
+  - lxdkit.lxd.connection.source
   - lxdkit.lxd.attributes
   - lxdkit.lxd.attributes.check_diff
   - lxdkit.lxd.attributes.rename
@@ -113,25 +114,6 @@ options:
       - Another LXD server to copy (O(source)) or move (O(from_pool)) the volume from, as O(url)
         names this one (V(unix:/var/lib/lxd/unix.socket) or V(https://lxd01.example.com:8443)).
       - Not with O(new_name), O(target) or O(state=absent); a server that is this one is refused.
-    type: str
-  source_client_cert:
-    description: Client certificate for the source server (default O(client_cert), with O(client_key)).
-    type: path
-  source_client_key:
-    description: Key of O(source_client_cert) (default O(client_key), with O(client_cert)).
-    type: path
-  source_server_cert:
-    description: The source server's certificate (PEM), pinned as O(server_cert) pins this one's.
-    type: path
-  source_validate_certs:
-    description: Verify the source server's certificate against the system CAs when O(source_server_cert) is not given.
-    type: bool
-    default: true
-  source_trust_token:
-    description: A trust token of the source server, for the first contact (as O(trust_token)).
-    type: str
-  source_trust_password:
-    description: The source server's C(core.trust_password), the older way to get trusted.
     type: str
   source_project:
     description: The project of the volume on the source server (default O(project)).
