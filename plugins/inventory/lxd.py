@@ -124,6 +124,7 @@ keyed_groups:
 compose:
   ansible_python_interpreter: "'/usr/bin/python3'"
 
+---
 # community.general.lxd's options, read with their meaning: running instances only, groups by
 # member, by image and by network range, and the IPv4 address of eth* as ansible_host for SSH
 plugin: lxdkit.lxd.lxd

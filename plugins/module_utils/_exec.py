@@ -13,22 +13,56 @@ import posixpath
 import shlex
 import uuid
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 
 _SHELL_FAILURES = {"Command not found": 127, "Command not executable": 126, "Permission denied": 126}
 
 
-def run(client, instance, argv, stdin=None, environment=None):
-    """Run ``argv`` in ``instance``; return ``(rc, stdout bytes, stderr bytes)``."""
+class Account:
+    """A user of the instance as its /etc/passwd has it: what LXD exec needs to run as that user."""
+
+    def __init__(self, name, uid, gid, home, shell):
+        self.name, self.uid, self.gid, self.home, self.shell = name, uid, gid, home, shell
+
+    @property
+    def environment(self):
+        """What a login gives the user's processes (LXD exec would give root's HOME)."""
+        return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name, "SHELL": self.shell}
+
+
+def account(client, instance, name):
+    """The user ``name`` of ``instance`` from its /etc/passwd, read through the API (as root):
+    an ``Account``, or None when there is no such user."""
+    response = pull(client, instance, "/etc/passwd")
+    try:
+        passwd = response.content.decode("utf-8", "replace")
+    finally:
+        response.close()
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 7 and fields[0] == name and fields[2].isdigit() and fields[3].isdigit():
+            return Account(name, int(fields[2]), int(fields[3]), fields[5] or "/", fields[6] or "/bin/sh")
+    return None
+
+
+def run(client, instance, argv, stdin=None, environment=None, user=None, cwd=None):
+    """Run ``argv`` in ``instance``, as root or as ``user`` (an ``Account``), in ``cwd`` when given;
+    return ``(rc, stdout bytes, stderr bytes)``."""
     stdin_path = None
     if stdin is not None:
         stdin_path = "/tmp/.lxdkit-stdin-%s" % uuid.uuid4().hex
-        push(client, instance, stdin_path, stdin, mode=0o600)
+        # Owned by the user the command runs as, who reads it and removes it.
+        owner = dict(uid=user.uid, gid=user.gid) if user is not None else {}
+        push(client, instance, stdin_path, stdin, mode=0o600, **owner)
         command = " ".join(shlex.quote(part) for part in argv)
         # The payload file goes away whatever the command does.
         argv = ["/bin/sh", "-c", "%s < %s; rc=$?; rm -f %s; exit $rc" % (command, stdin_path, stdin_path)]
     body = {"command": list(argv), "environment": environment or {}, "wait-for-websocket": False,
             "record-output": True, "interactive": False}
+    if user is not None:
+        body.update(user=user.uid, group=user.gid, environment=dict(user.environment, **(environment or {})))
+    if cwd is not None:
+        body["cwd"] = cwd
     try:
         result = client.send("POST", "instances/%s/exec" % instance, body) or {}
     except LxdkitError as exc:
@@ -59,6 +93,16 @@ def push(client, instance, path, data, mode=0o644, uid=0, gid=0):
     headers = {"Content-Type": "application/octet-stream", "X-LXD-type": "file", "X-LXD-mode": "%04o" % mode,
                "X-LXD-uid": str(uid), "X-LXD-gid": str(gid), "X-LXD-write": "overwrite"}
     client.send("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
+
+
+def file_kind(client, instance, path):
+    """What ``path`` is in the instance (``file``, ``directory``, ``symlink``), or None when it does not exist."""
+    try:
+        response = client.request("GET", "instances/%s/files" % instance, params={"path": path}, stream=True, is_api=False)
+    except LxdkitNotFound:
+        return None
+    response.close()
+    return response.headers.get("X-LXD-type", "file")
 
 
 def pull(client, instance, path, hops=10):

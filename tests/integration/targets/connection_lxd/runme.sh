@@ -13,11 +13,26 @@ localhost ansible_connection=local ansible_python_interpreter=$(command -v pytho
 
 [containers]
 $prefix-c ansible_connection=lxdkit.lxd.lxd ansible_python_interpreter=/usr/bin/python3
+
+[users]
+$prefix-u ansible_connection=lxdkit.lxd.lxd ansible_lxd_instance=$prefix-c ansible_user=lxdkituser ansible_pipelining=false ansible_python_interpreter=/usr/bin/python3
 INI
 
 ansible-playbook -i "$scratch/inventory.ini" setup.yml -e "container=$prefix-c"
 ANSIBLE_PIPELINING=1 ansible-playbook -i "$scratch/inventory.ini" tasks.yml -e "scratch=$scratch pipelining=true"
 ANSIBLE_PIPELINING=0 ansible-playbook -i "$scratch/inventory.ini" tasks.yml -e "scratch=$scratch pipelining=false"
+
+# As a user, with become. ansible_pipelining=false on the host wins over the environment:
+# modules are put as files in the user's home (PUT AnsiballZ_...), owned by the user.
+user_start=$SECONDS
+ANSIBLE_PIPELINING=1 ansible-playbook -vvv -i "$scratch/inventory.ini" user.yml > "$scratch/user.log"
+grep -q "PUT .* TO /home/lxdkituser/.ansible/tmp/.*/AnsiballZ_stat.py" "$scratch/user.log"
+# With pipelining on for that host, the stat module (no become) is piped, not put.
+ANSIBLE_PIPELINING=1 ansible-playbook -vvv -i "$scratch/inventory.ini" user.yml -e ansible_pipelining=true > "$scratch/user-pipelined.log"
+if grep -q "AnsiballZ_stat.py" "$scratch/user-pipelined.log"; then
+  echo "the stat module was put as a file although pipelining was on"; exit 1
+fi
+echo "tasks as a user: $((SECONDS - user_start)) s"
 
 # The same connection over HTTPS with a client certificate and the server's certificate pinned.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes -days 2 \

@@ -5,6 +5,7 @@ prefix="lxdkit-$RANDOM$RANDOM"
 scratch=$(mktemp -d)
 cleanup() {
   for name in "$prefix-a" "$prefix-b" "$prefix-p"; do lxc delete --force "$name" >/dev/null 2>&1 || true; done
+  lxc network delete "$prefix-mv" >/dev/null 2>&1 || true
   lxc delete --force "$prefix-p" --project "$prefix-proj" >/dev/null 2>&1 || true
   lxc project delete "$prefix-proj" >/dev/null 2>&1 || true
   rm -rf "$scratch"
@@ -14,6 +15,10 @@ trap cleanup EXIT
 image=${LXD_TEST_IMAGE:-lxdkit-busybox}
 lxc launch "$image" "$prefix-a" -c user.role=web -q
 lxc init "$image" "$prefix-b" -q
+# A macvlan network on VLAN 666 for the stopped one: nothing is made on the host until an
+# instance on it starts, and this one never does.
+lxc network create "$prefix-mv" --type=macvlan parent=lxdbr0 vlan=666
+lxc config device add "$prefix-b" eth1 nic network="$prefix-mv" -q
 lxc project create "$prefix-proj" -c features.images=false -c features.profiles=false
 lxc init "$image" "$prefix-p" --project "$prefix-proj" -q
 # Wait for the running one's DHCP address, so the inventory has one to report.
@@ -37,11 +42,65 @@ name_pattern: "^$prefix-"
 status: [Running]
 YAML
 
+# community.general.lxd's options, as a user of it writes them (only the plugin name changed).
+for state in RUNNING STOPPED; do
+  cat > "$scratch/cg-$state.lxd.yml" <<YAML
+plugin: lxdkit.lxd.lxd
+state: $state
+projects: [default, $prefix-proj]
+name_pattern: "^$prefix-"
+server_check_hostname: false
+groupby:
+  pattern_a:
+    type: pattern
+    attribute: "-a\$"
+  containers:
+    type: type
+    attribute: container
+  busybox:
+    type: os
+    attribute: BusyBox
+  lab:
+    type: network_range
+    attribute: 10.99.0.0/24
+  in_proj:
+    type: project
+    attribute: $prefix-proj
+  default_profile:
+    type: profile
+    attribute: default
+  vlan666:
+    type: vlanid
+    attribute: 666
+  clustered:
+    type: location
+YAML
+done
+cat > "$scratch/bad.lxd.yml" <<YAML
+plugin: lxdkit.lxd.lxd
+name_pattern: "^$prefix-"
+groupby:
+  odd:
+    type: colour
+    attribute: red
+YAML
+
 ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ansible-inventory -i "$scratch/lxd.yml" --list > "$scratch/inventory.json"
 ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ansible-inventory -i "$scratch/running.lxd.yml" --list > "$scratch/running.json"
+for state in RUNNING STOPPED; do
+  ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ansible-inventory -i "$scratch/cg-$state.lxd.yml" --list \
+    > "$scratch/cg-$state.json" 2> "$scratch/cg-$state.err"
+done
+grep -q "server_check_hostname=false does not apply" "$scratch/cg-RUNNING.err"
+# A bad groupby fails the inventory source naming the group and what is allowed.
+if ANSIBLE_INVENTORY_ENABLED=lxdkit.lxd.lxd ANSIBLE_INVENTORY_UNPARSED_FAILED=1 \
+    ansible-inventory -i "$scratch/bad.lxd.yml" --list > /dev/null 2> "$scratch/bad.err"; then
+  echo "a groupby of an unknown type was accepted"; exit 1
+fi
+grep -q "groupby.odd.type is 'colour'; allowed: location, pattern, network_range" "$scratch/bad.err"
 lxc list --format json > "$scratch/lxc.json"
 # ansible-inventory marks untrusted strings as {"__ansible_unsafe": value}: plain values to compare.
-for file in inventory running; do
+for file in inventory running cg-RUNNING cg-STOPPED; do
   python -c '
 import json, sys
 def plain(node):

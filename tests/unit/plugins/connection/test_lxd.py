@@ -179,3 +179,173 @@ def test_close_closes_the_client_and_the_next_command_connects_again(fake):
     assert not plugin.connected
     plugin.exec_command("true")
     assert len(fake.opened) == 2
+
+
+# -- running as ansible_user, become, pipelining, community.general's variables -----------------
+
+PASSWD = b"root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1001:Alice:/home/alice:/bin/bash\n"
+
+
+def as_alice(fake, home_exists=True):
+    """c1 runs, has alice in /etc/passwd and (or not) her home directory."""
+    fake.route("GET", "instances/c1", RUNNING)
+    home = body(b'{"type": "sync", "metadata": []}', headers={"X-LXD-type": "directory"}) if home_exists else error(404, "not found")
+    fake.route("GET", "instances/c1/files", body(PASSWD, headers={"X-LXD-type": "file"}), home)
+    fake.route("POST", "instances/c1/files", sync())
+    recorded_exec(fake, 0, b"alice\n", b"")
+
+
+def test_commands_run_as_ansible_user_with_its_ids_home_and_environment(fake):
+    as_alice(fake)
+    plugin = connection(ansible_user="alice")
+    assert plugin.exec_command("whoami") == (0, b"alice\n", b"")
+    plugin.exec_command("true")
+    first, second = [request.json for request in fake.requested("POST", "instances/c1/exec")]
+    assert (first["user"], first["group"], first["cwd"]) == (1000, 1001, "/home/alice")
+    assert first["environment"] == {"HOME": "/home/alice", "USER": "alice", "LOGNAME": "alice", "SHELL": "/bin/bash"}
+    assert second == first | {"command": ["/bin/sh", "-c", "true"]}
+    # /etc/passwd and the home directory read once for the connection, through the API.
+    assert [request.params["path"] for request in fake.requested("GET", "instances/c1/files")] == ["/etc/passwd", "/home/alice"]
+
+
+def test_a_user_without_a_home_directory_runs_in_the_root_directory(fake):
+    as_alice(fake, home_exists=False)
+    connection(ansible_user="alice").exec_command("true")
+    command = fake.requested("POST", "instances/c1/exec")[0].json
+    assert (command["cwd"], command["environment"]["HOME"]) == ("/", "/home/alice")
+
+
+def test_root_is_the_default_and_runs_as_lxd_s_default(fake):
+    fake.route("GET", "instances/c1", RUNNING)
+    recorded_exec(fake, 0, b"", b"")
+    plugin = connection()
+    plugin.exec_command("true")
+    assert plugin.get_option("remote_user") == "root"
+    command = fake.requested("POST", "instances/c1/exec")[0].json
+    assert not set(command) & {"user", "group", "cwd"}
+    assert fake.requested("GET", "instances/c1/files") == []
+
+
+def test_an_unknown_user_fails_the_connection_naming_it_and_runs_nothing(fake):
+    fake.route("GET", "instances/c1", RUNNING)
+    fake.route("GET", "instances/c1/files", body(PASSWD, headers={"X-LXD-type": "file"}))
+    with pytest.raises(AnsibleConnectionFailure, match="remote_user bob \\(ansible_user\\) does not exist in instance c1"):
+        connection(ansible_user="bob").exec_command("true")
+    assert fake.requested("POST", "instances/c1/exec") == []
+
+
+def test_files_and_input_are_owned_by_the_user(fake, tmp_path):
+    as_alice(fake)
+    source = tmp_path / "module.py"
+    source.write_bytes(b"print(1)\n")
+    plugin = connection(ansible_user="alice")
+    plugin.put_file(str(source), "/home/alice/.ansible/tmp/module.py")
+    plugin.exec_command("/usr/bin/python3", in_data=b"print(2)")
+    put, stdin = fake.requested("POST", "instances/c1/files")
+    assert (put.headers["X-LXD-uid"], put.headers["X-LXD-gid"]) == (stdin.headers["X-LXD-uid"], stdin.headers["X-LXD-gid"]) == ("1000", "1001")
+
+
+def test_fetch_as_a_user_refuses_what_the_user_cannot_read(fake, tmp_path):
+    as_alice(fake)
+    recorded_exec(fake, 1, b"", b"")
+    with pytest.raises(AnsibleConnectionFailure, match="fetching /etc/shadow from c1 failed: alice cannot read it"):
+        connection(ansible_user="alice").fetch_file("/etc/shadow", str(tmp_path / "shadow"))
+    assert fake.requested("POST", "instances/c1/exec")[0].json["command"] == ["test", "-r", "/etc/shadow"]
+    assert not (tmp_path / "shadow").exists()
+
+
+def become(plugin, method, password=None):
+    """Give the plugin a become plugin as Ansible's task executor does, its command built."""
+    from ansible.plugins.loader import become_loader, shell_loader
+
+    escalation = become_loader.get(method)
+    escalation.set_options(direct={"become_pass": password} if password else {})
+    escalation.build_become_command("id", shell_loader.get("sh"))
+    plugin.set_become_plugin(escalation)
+    return plugin
+
+
+@pytest.mark.parametrize("method", ["sudo", "su"])
+def test_a_become_password_is_the_first_line_of_standard_input(fake, method):
+    as_alice(fake)
+    plugin = become(connection(ansible_user="alice"), method, password="s3cret")
+    plugin.exec_command("sudo -S -p prompt id")
+    plugin.exec_command("sudo -S -p prompt /usr/bin/python3", in_data=b"payload")
+    assert [request.data for request in fake.requested("POST", "instances/c1/files")] == [b"s3cret\n", b"s3cret\npayload"]
+
+
+def test_no_password_line_without_a_become_password_or_for_unsudoable_commands(fake):
+    as_alice(fake)
+    become(connection(ansible_user="alice"), "sudo").exec_command("sudo -n id")
+    as_alice(fake)  # a new connection reads /etc/passwd again
+    become(connection(ansible_user="alice"), "sudo", password="s3cret").exec_command("mkdir -p ~/.ansible/tmp", sudoable=False)
+    assert fake.requested("POST", "instances/c1/files") == []
+
+
+@pytest.mark.parametrize("host_vars, enabled", [
+    ({"ansible_pipelining": False}, False),
+    ({"ansible_pipelining": True}, True),
+    ({}, False),  # Ansible's default
+])
+def test_ansible_pipelining_decides_pipelining(host_vars, enabled):
+    assert connection(**host_vars).is_pipelining_enabled() is enabled
+
+
+def test_ansible_pipelining_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ANSIBLE_PIPELINING", "1")
+    assert connection().is_pipelining_enabled() is True
+    assert connection(ansible_pipelining=False).is_pipelining_enabled() is False
+
+
+def test_ansible_lxd_host_names_the_instance_and_ansible_lxd_instance_wins(fake):
+    assert connection(ansible_lxd_host="legacy-01").get_option("instance") == "legacy-01"
+    assert connection(ansible_lxd_host="legacy-01", ansible_lxd_instance="c1").get_option("instance") == "c1"
+
+
+def test_lxd_become_method_warns_that_it_does_not_apply(fake, monkeypatch):
+    from ansible_collections.lxdkit.lxd.plugins.connection import lxd
+
+    warnings = []
+    monkeypatch.setattr(lxd.display, "warning", warnings.append)
+    fake.route("GET", "instances/c1", RUNNING)
+    connection(lxd_become_method="/bin/su")._connect()
+    assert len(warnings) == 1 and "lxd_become_method does not apply" in warnings[0] and "become" in warnings[0]
+
+
+def lxc_config(tmp_path, monkeypatch):
+    """An lxc client configuration with the remote lab (certificates beside it) and an image server."""
+    (tmp_path / "servercerts").mkdir()
+    (tmp_path / "servercerts" / "lab.crt").write_text("server")
+    (tmp_path / "client.crt").write_text("cert")
+    (tmp_path / "client.key").write_text("key")
+    (tmp_path / "config.yml").write_text(
+        "default-remote: local\nremotes:\n"
+        "  lab: {addr: 'https://10.99.0.5:8443', protocol: lxd, public: false}\n"
+        "  images: {addr: 'https://images.example.com', protocol: simplestreams, public: true}\n")
+    monkeypatch.setenv("LXD_CONF", str(tmp_path))
+
+
+def test_ansible_lxd_remote_reads_the_lxc_client_s_remote(tmp_path, monkeypatch):
+    lxc_config(tmp_path, monkeypatch)
+    options = connection(ansible_lxd_remote="lab")._client_options()
+    assert (options("url"), options("server_cert"), options("client_cert"), options("client_key"), options("project")) == (
+        "https://10.99.0.5:8443", str(tmp_path / "servercerts" / "lab.crt"), str(tmp_path / "client.crt"),
+        str(tmp_path / "client.key"), "default")
+    # Certificates given for the host win over those beside the remote.
+    assert connection(ansible_lxd_remote="lab", ansible_lxd_client_cert="/srv/mine.crt")._client_options()("client_cert") == "/srv/mine.crt"
+
+
+@pytest.mark.parametrize("host_vars, message", [
+    ({"ansible_lxd_remote": "nowhere"}, "ansible_lxd_remote nowhere is not a remote of .*config.yml; known: images, lab"),
+    ({"ansible_lxd_remote": "images"}, "ansible_lxd_remote images is a simplestreams image server"),
+    ({"ansible_lxd_remote": "lab", "ansible_lxd_url": "https://other:8443"}, "give ansible_lxd_remote \\(lab\\) or ansible_lxd_url"),
+])
+def test_a_remote_that_cannot_be_used_fails_naming_it(tmp_path, monkeypatch, host_vars, message):
+    lxc_config(tmp_path, monkeypatch)
+    with pytest.raises(AnsibleConnectionFailure, match=message):
+        connection(**host_vars)._client_options()
+
+
+def test_the_local_remote_is_the_connection_options(fake):
+    options = connection(ansible_lxd_remote="local", ansible_lxd_url="unix:/srv/lxd.socket")._client_options()
+    assert options("url") == "unix:/srv/lxd.socket"
