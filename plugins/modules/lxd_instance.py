@@ -25,7 +25,7 @@ description:
     O(wait_for_container=false)) the task warns and says what to write instead.
   - Two timeouts, not one. O(timeout) (a connection option) is the seconds to wait for each
     answer from LXD. O(wait_timeout) is the wait for a state change (a clean stop) and for
-    O(wait_for_ipv4). community.general's C(timeout) is that second one: when only O(timeout)
+    O(wait_for_ipv4). community.general's C(timeout) is that second one; when only O(timeout)
     is given (a value other than its default), it sets both, with a warning.
 author:
   - lxdkit maintainers (@lxdkit)
@@ -52,7 +52,7 @@ options:
         server, LXD downloads from it; C(protocol) V(lxd) (LXD's default) or V(simplestreams);
         C(mode) only V(pull); C(certificate), C(secret) for a private server).
         C(type=copy) with C(source) (V(web01) or V(web01/snap0)) and C(instance_only), as
-        O(source_instance). C(type=none) makes an empty instance (no root file system: a
+        O(source_instance). C(type=none) makes an empty instance (no root file system; a
         container to fill yourself, which cannot start until then, so it needs O(state=stopped)
         or O(state=present); a virtual machine to install from an ISO).
         Other types and keys are refused, naming them; C(type=migration) is done by
