@@ -29,9 +29,24 @@ def instance_lock(where, project, instance):
     """One lock per LXD server, project and instance. LXD 5.0 can wedge an operation for good
     when snapshots of one instance are taken, deleted and exported at the same moment, so runs
     on this machine (two playbooks rotating one instance) take turns instead."""
+    return instance_locks([(where, project, instance)])
+
+
+@contextlib.contextmanager
+def instance_locks(instances):
+    """The locks of several (where, project, instance) at once, always taken in the same order
+    (sorted by file), so two runs that need the same two instances (a move there and a move
+    back) cannot each hold one and wait for the other."""
     # A fixed place: every run must find the same file, and Ansible gives each module process
     # its own temporary directory.
     directory = os.environ.get(LOCK_DIR_ENV) or "/tmp/lxdkit-locks-%d" % os.getuid()
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    key = hashlib.sha256(("%s|%s|%s" % (where, project, instance)).encode()).hexdigest()[:24]
-    return file_lock(os.path.join(directory, "instance-%s.lock" % key))
+    paths = sorted({os.path.join(directory, "instance-%s.lock" % _lock_key(*entry)) for entry in instances})
+    with contextlib.ExitStack() as held:
+        for path in paths:
+            held.enter_context(file_lock(path))
+        yield
+
+
+def _lock_key(where, project, instance):
+    return hashlib.sha256(("%s|%s|%s" % (where, project, instance)).encode()).hexdigest()[:24]

@@ -12,7 +12,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import LxdClient, connection_argument_spec
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_lock
+from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_locks
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import Reconciler
 from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import Resources
 
@@ -29,13 +29,16 @@ class LxdManager:
     def run(self):
         raise NotImplementedError
 
-    def instance_turn(self, instance):
-        """Wait for this machine's other runs on ``instance`` (see ``instance_lock``); check
-        mode, which changes nothing, does not wait."""
+    def instance_turn(self, instance, *elsewhere):
+        """Wait for this machine's other runs on ``instance`` (see ``instance_lock``) and on each
+        (client, instance) of ``elsewhere`` (another server's instance), all taken in one fixed
+        order; check mode, which changes nothing, does not wait."""
         if self.reconciler.check_mode:
             return contextlib.nullcontext()
-        self.client.server  # connect first: the lock is keyed by the resolved endpoint (where)
-        return instance_lock(self.client.where, self.client.project, instance)
+        wanted = [(self.client, instance)] + list(elsewhere)
+        for client, _name in wanted:
+            client.server  # connect first: the lock is keyed by the resolved endpoint (where)
+        return instance_locks([(client.where, client.project, name) for client, name in wanted])
 
     def resources(self, kind, collection, view, params=None):
         """The shared lifecycle steps (``_resources.Resources``) for objects of one kind."""

@@ -190,10 +190,8 @@ source_old_state:
   type: str
 """
 
-import contextlib
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
-from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import instance_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._migration import MARKER, InstanceTransfer, destination_body, is_half_made, root_disk
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
@@ -218,15 +216,10 @@ class InstanceMigrationManager(LxdManager):
                 raise LxdkitError(
                     "source_url reaches the same LXD server as url (%s): copy within one server with lxd_instance "
                     "(source_instance); this module copies and moves between servers" % self.client.where)
-            with self.instance_turn(name), self._source_turn(source_name):
+            with self.instance_turn(name, (self.source, source_name)):
                 return self._converge(name, source_name)
         finally:
             self.source.close()
-
-    def _source_turn(self, source_name):
-        if self.reconciler.check_mode:
-            return contextlib.nullcontext()
-        return instance_lock(self.source.where, self.source.project, source_name)
 
     @staticmethod
     def _path(name, *rest):
