@@ -475,9 +475,9 @@ class InstanceManager(LxdManager):
         except LxdkitError as exc:
             if source.get("server"):
                 # LXD says what failed in its own words; the user needs to know which option to fix.
+                what = (self.source["server_field"], source["server"], self.source["image"], source.get("protocol") or "lxd", exc.msg)
                 raise LxdkitError("%s %s: LXD could not get image %r from this image server (is it reachable from the LXD "
-                                  "server, and does it speak %s?): %s" % (self.source["server_field"], source["server"], self.source["image"],
-                                                                        source.get("protocol") or "lxd", exc.msg), **exc.details)
+                                  "server, and does it speak %s?): %s" % what, **exc.details)
             raise
         if self.reconciler.check_mode:
             return dict(wanted, status="Stopped", type=self.params["type"])

@@ -234,7 +234,7 @@ def test_wait_for_container_false_cannot_apply_and_warns(capsys):
     result = run_module(fake, lxd_instance, capsys, name="c1", wait_for_container=False)
     assert result["changed"] is False
     assert warning_texts(result) == ["wait_for_container=false cannot apply: lxdkit.lxd waits for every LXD operation to finish "
-                                  "(as wait_for_container=true does); leave the option out"]
+                                     "(as wait_for_container=true does); leave the option out"]
 
 
 def test_lxds_volatile_keys_are_never_a_change_whatever_ignore_volatile_options_says(capsys):
