@@ -72,30 +72,114 @@ def looks_like_fingerprint(text):
     return bool(_FINGERPRINT.match(text or ""))
 
 
-def creation_source(client, params):
-    """The source to create an instance from, from the module's ``source*`` options, and the
-    object a copy starts from (None for images)."""
+# community.general's ``source`` dict: the keys each ``type`` may have (LXD's instance source).
+SOURCE_KEYS = {
+    "image": ("type", "alias", "fingerprint", "server", "protocol", "mode", "certificate", "secret"),
+    "copy": ("type", "source", "instance_only"),
+    "none": ("type",),
+}
+_SOURCE_PROTOCOLS = ("lxd", "simplestreams")
+
+# LXD's architecture names and the distribution names LXD takes for them.
+_ARCHITECTURE_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "i386": "i686", "arm64": "aarch64", "armhf": "armv7l",
+                         "armel": "armv6l", "ppc64el": "ppc64le"}
+
+
+def architecture_name(name):
+    """LXD's name of an architecture (``amd64`` -> ``x86_64``), to compare with what LXD reports."""
+    return _ARCHITECTURE_ALIASES.get(name, name) if name else name
+
+
+def source_spec(params):
+    """The creation source the options describe, in one form: ``kind`` (image, copy, none)
+    and its details, with ``field`` naming the option to blame in messages.
+
+    ``source`` is either text (an image alias or fingerprint; ``source_server``,
+    ``source_protocol`` beside it) or community.general's dict (``{type: image, alias: ...,
+    server: ..., protocol: ...}``, ``{type: copy, source: ...}``, ``{type: none}``).
+    """
+    source = params["source"]
     if params["source_instance"]:
-        source = copy_source(params["source_instance"], params["instance_only"])
-        instance, _sep, snapshot = params["source_instance"].partition("/")
+        return dict(kind="copy", instance=params["source_instance"], instance_only=params["instance_only"], field="source_instance")
+    if source is None or isinstance(source, str):
+        return dict(kind="image", image=source, by=None, server=params["source_server"], protocol=params["source_protocol"],
+                    extra={}, field="source", server_field="source_server")
+    if not isinstance(source, dict):
+        raise LxdkitError("source must be an image alias or fingerprint (text) or a dict like community.general's "
+                          "({type: image, alias: NAME}), not a %s" % type(source).__name__)
+    return _source_from_dict(source, params)
+
+
+def _source_from_dict(source, params):
+    kind = source.get("type")
+    if kind == "migration":
+        raise LxdkitError("source.type=migration (an instance from another LXD server) is done by lxdkit.lxd.lxd_instance_migration; "
+                          "this module takes source.type image, copy or none")
+    if kind not in SOURCE_KEYS:
+        raise LxdkitError("source.type must be one of %s, not %r" % (", ".join(sorted(SOURCE_KEYS)), kind))
+    unknown = sorted(set(source) - set(SOURCE_KEYS[kind]))
+    if unknown:
+        raise LxdkitError("source.%s is not used with source.type=%s; it takes %s" % (unknown[0], kind, ", ".join(SOURCE_KEYS[kind])))
+    for key, value in source.items():
+        if key != "instance_only" and not isinstance(value, str):
+            raise LxdkitError("source.%s must be text, not a %s" % (key, type(value).__name__))
+    if params["source_server"]:
+        raise LxdkitError("source_server goes with source as text; with source as a dict, give the server as source.server")
+    if kind == "none":
+        return dict(kind="none", field="source.type")
+    if kind == "copy":
+        if not source.get("source"):
+            raise LxdkitError("source.source is required with source.type=copy: the instance (NAME) or snapshot (NAME/SNAPSHOT) to copy")
+        instance_only = source.get("instance_only", False)
+        if not isinstance(instance_only, bool):
+            raise LxdkitError("source.instance_only must be true or false")
+        return dict(kind="copy", instance=source["source"], instance_only=instance_only, field="source.source")
+    if bool(source.get("alias")) == bool(source.get("fingerprint")):
+        raise LxdkitError("source with type image needs one of source.alias or source.fingerprint (not both)")
+    if source.get("mode", "pull") != "pull":
+        raise LxdkitError("source.mode must be pull (LXD downloads the image), not %r" % source["mode"])
+    if source.get("protocol") is not None and source["protocol"] not in _SOURCE_PROTOCOLS:
+        raise LxdkitError("source.protocol must be one of %s, not %r" % (", ".join(_SOURCE_PROTOCOLS), source["protocol"]))
+    if not source.get("server") and (source.get("protocol") or source.get("certificate") or source.get("secret")):
+        raise LxdkitError("source.protocol, source.certificate and source.secret need source.server (the image server)")
+    by = "alias" if source.get("alias") else "fingerprint"
+    return dict(kind="image", image=source[by], by=by, server=source.get("server"), protocol=source.get("protocol"),
+                extra=dict((key, source[key]) for key in ("certificate", "secret") if source.get(key)),
+                field="source.%s" % by, server_field="source.server")
+
+
+def creation_source(client, params, spec=None):
+    """The source to create an instance from (LXD's ``source`` object), from the module's
+    ``source*`` options, and the object a copy starts from (None for images and empty ones)."""
+    spec = spec or source_spec(params)
+    if spec["kind"] == "none":
+        return dict(type="none"), None
+    if spec["kind"] == "copy":
+        source = copy_source(spec["instance"], spec["instance_only"])
+        instance, _sep, snapshot = spec["instance"].partition("/")
         origin = client.find("instances/%s/snapshots/%s" % (instance, snapshot) if snapshot else "instances/%s" % instance)
         if origin is None:
-            raise LxdkitError("source_instance %r does not exist in project %s" % (params["source_instance"], client.project))
+            raise LxdkitError("%s %r does not exist in project %s" % (spec["field"], spec["instance"], client.project))
         return source, origin
-    image = params["source"]
+    image = spec["image"]
     if not image:
         raise LxdkitError("instance %r does not exist: give source (an image alias or fingerprint) "
                           "or source_instance to create it" % params["name"])
-    if params["source_server"]:
-        return dict(type="image", alias=image, server=params["source_server"], protocol=params["source_protocol"], mode="pull"), None
-    if client.find("images/aliases/%s" % image) is not None:
+    if spec["server"]:
+        source = dict(type="image", server=spec["server"], mode="pull", **spec["extra"])
+        source[spec["by"] or "alias"] = image
+        if spec["protocol"]:
+            source["protocol"] = spec["protocol"]
+        return source, None
+    if spec["by"] != "fingerprint" and client.find("images/aliases/%s" % image) is not None:
         return dict(type="image", alias=image), None
-    if looks_like_fingerprint(image):
+    if spec["by"] == "fingerprint" or looks_like_fingerprint(image):
         found = client.find("images/%s" % image)
         if found is not None:
             return dict(type="image", fingerprint=found["fingerprint"]), None
-    raise LxdkitError("image %r is not in the local image store (no such alias or fingerprint); "
-                      "import it first (lxd_image) or give source_server" % image)
+    what = {None: "alias or fingerprint", "alias": "alias", "fingerprint": "fingerprint"}[spec["by"]]
+    raise LxdkitError("%s: image %r is not in the local image store (no such %s); "
+                      "import it first (lxd_image) or give %s" % (spec["field"], image, what, spec["server_field"]))
 
 
 def copy_source(source_instance, instance_only):

@@ -33,7 +33,8 @@ options:
   aliases:
     description:
       - Aliases that must point to the image. The first one also names the image when neither
-        a file nor O(fingerprint) is given. Other aliases of the image are left alone.
+        a file nor O(fingerprint) is given. Other aliases of the image are left alone, unless
+        O(aliases_purge=true).
     type: list
     elements: str
     default: []
@@ -61,6 +62,14 @@ options:
   auto_update:
     description: Whether LXD refreshes the image from its origin server. Not managed when not given.
     type: bool
+  aliases_purge:
+    description:
+      - V(true) makes O(aliases) (with O(copy_aliases), also the aliases copied from the
+        source) the image's whole alias list; its other aliases are deleted (each a step
+        C(delete alias NAME), shown in the diff). V(false) keeps them.
+      - With O(state=present) only.
+    type: bool
+    default: false
   move_aliases:
     description: Move an alias that points to another image; V(false) fails instead.
     type: bool
@@ -137,6 +146,11 @@ EXAMPLES = r"""
     state: exported
     dest: /srv/images/web-template.tar.gz
 
+- name: The image's aliases are exactly these two (others it has are deleted)
+  lxdkit.lxd.lxd_image:
+    aliases: [web-template, web-template-2026]
+    aliases_purge: true
+
 - name: Delete it
   lxdkit.lxd.lxd_image:
     aliases: [web-template]
@@ -199,6 +213,8 @@ class ImageManager(LxdManager):
         self.properties = string_map("properties", self.params["properties"])
         self.copied_aliases = []
         state = self.params["state"]
+        if self.params["aliases_purge"] and state != "present":
+            raise LxdkitError("aliases_purge goes with state=present, not %s" % state)
         if self.params["source_url"] and state != "present":
             raise LxdkitError("source_url copies an image to this server: it needs state=present, not %s" % state)
         if state == "absent":
@@ -207,7 +223,7 @@ class ImageManager(LxdManager):
             return self._exported()
         image = self._present_image()
         if image is not None:
-            image = self._update(image, self._aliases(image))
+            image = self._update(image, self._purged_aliases(image, self._aliases(image)))
         return self.reconciler.result(image=image, fingerprint=image and image.get("fingerprint"))
 
     # -- finding -----------------------------------------------------------------------------
@@ -352,6 +368,18 @@ class ImageManager(LxdManager):
             view = after
         return view
 
+    def _purged_aliases(self, image, view):
+        """With aliases_purge, delete the image's aliases that are not wanted; return the view."""
+        if not self.params["aliases_purge"] or not image.get("fingerprint"):
+            return view
+        wanted = set(self._wanted_aliases())
+        for alias in sorted(set(view["aliases"]) - wanted):
+            after = dict(view, aliases=sorted(set(view["aliases"]) - {alias}))
+            self.reconciler.step("delete alias %s" % alias, view, after,
+                                 lambda alias=alias: self.client.send("DELETE", "images/aliases/%s" % alias))
+            view = after
+        return view
+
     def _wanted_aliases(self):
         """O(aliases), then the aliases a copied image has on its source (once each)."""
         wanted = []
@@ -416,6 +444,7 @@ def main():
             public=dict(type="bool"),
             auto_update=dict(type="bool"),
             move_aliases=dict(type="bool", default=True),
+            aliases_purge=dict(type="bool", default=False),
             dest=dict(type="path"),
             force=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent", "exported"], default="present"),

@@ -18,6 +18,15 @@ description:
     take effect at the next start (C(security.*), C(raw.*), C(limits.kernel.*), a different
     profile list, device changes of a virtual machine...) are reported with RV(needs_restart)
     and RV(restart_reasons). The instance is restarted for them only when O(restart_on_change=true).
+  - Also known as C(lxdkit.lxd.lxd_container), the name community.general users know; it takes
+    community.general.lxd_container's options (O(source) as a dict, O(architecture),
+    O(ignore_volatile_options), O(wait_for_ipv4_addresses), O(wait_for_container)). Where their
+    meaning differs (O(timeout), O(ignore_volatile_options=true) with C(volatile.*) keys,
+    O(wait_for_container=false)) the task warns and says what to write instead.
+  - Two timeouts, not one. O(timeout) (a connection option) is the seconds to wait for each
+    answer from LXD. O(wait_timeout) is the wait for a state change (a clean stop) and for
+    O(wait_for_ipv4). community.general's C(timeout) is that second one; when only O(timeout)
+    is given (a value other than its default), it sets both, with a warning.
 author:
   - lxdkit maintainers (@lxdkit)
 extends_documentation_fragment:
@@ -36,14 +45,28 @@ options:
     default: container
   source:
     description:
-      - Image to create the instance from, when it does not exist; a local alias or fingerprint,
-        or an alias on O(source_server).
-    type: str
+      - What to create the instance from, when it does not exist (only then).
+      - As text, an image; a local alias or fingerprint, or an alias on O(source_server).
+      - As a dict, community.general's form (LXD's instance source). C(type=image) with
+        C(alias) or C(fingerprint), from the local image store, or from C(server) (an image
+        server, LXD downloads from it; C(protocol) V(lxd) (LXD's default) or V(simplestreams);
+        C(mode) only V(pull); C(certificate), C(secret) for a private server).
+        C(type=copy) with C(source) (V(web01) or V(web01/snap0)) and C(instance_only), as
+        O(source_instance). C(type=none) makes an empty instance (no root file system; a
+        container to fill yourself, which cannot start until then, so it needs O(state=stopped)
+        or O(state=present); a virtual machine to install from an ISO).
+        Other types and keys are refused, naming them; C(type=migration) is done by
+        M(lxdkit.lxd.lxd_instance_migration).
+      - When LXD cannot get the image from C(server) (or O(source_server)), the task fails
+        naming that option and LXD's reason; nothing is created.
+    type: raw
   source_server:
-    description: Image server to take O(source) from (V(https://images.example.com)); default the local image store.
+    description:
+      - Image server to take O(source) (as text) from (V(https://images.example.com)); default
+        the local image store. With O(source) as a dict, use C(source.server).
     type: str
   source_protocol:
-    description: Protocol of O(source_server).
+    description: Protocol of O(source_server) (with O(source) as a dict, C(source.protocol)).
     type: str
     choices: [simplestreams, lxd]
     default: simplestreams
@@ -102,17 +125,44 @@ options:
     type: bool
     default: false
   wait_for_ipv4:
-    description: After starting, wait until the instance's network interfaces have a global IPv4 address.
+    description:
+      - After starting, wait until the instance's network interfaces have a global IPv4 address.
+      - C(wait_for_ipv4_addresses) is community.general's name for it.
     type: bool
     default: false
+    aliases: [wait_for_ipv4_addresses]
   wait_for_ipv4_interfaces:
     description: With O(wait_for_ipv4), wait only for these interfaces (default all but C(lo)).
     type: list
     elements: str
   wait_timeout:
-    description: Seconds to wait for O(wait_for_ipv4) and for a clean stop.
+    description:
+      - Seconds to wait for O(wait_for_ipv4) and for a clean stop (LXD's state-change timeout);
+        community.general.lxd_container calls this C(timeout).
+      - Default V(60); when not given but O(timeout) is (other than V(30)), O(timeout)'s value
+        with a warning (see the description above).
+      - Not O(timeout), which is the wait for each answer from LXD.
     type: int
-    default: 60
+  wait_for_container:
+    description:
+      - community.general's option to wait until LXD's operations have finished. This module
+        always waits for them, so V(true) is what happens anyway; V(false) cannot apply and warns.
+    type: bool
+  ignore_volatile_options:
+    description:
+      - community.general's option; here LXD's own C(volatile.*) keys are never a change and
+        are kept, whatever its value (community.general's V(true)).
+      - C(volatile.*) keys given in O(config) are set when LXD has another value (community.general's
+        V(false)); with V(true), community.general sets them again at every run, this module
+        does not, and warns.
+    type: bool
+  architecture:
+    description:
+      - Architecture of a new instance (V(x86_64), V(aarch64); LXD also takes V(amd64),
+        V(arm64)...). Default the image's.
+      - LXD does not change the architecture of an existing instance; a different one fails,
+        naming both, and changes nothing.
+    type: str
   new_name:
     description:
       - Rename the instance.
@@ -120,8 +170,16 @@ options:
         nothing; when both exist, or neither, the task fails and changes nothing (give O(name) to
         create an instance).
       - LXD renames only stopped instances; a running or frozen one is stopped first when
-        O(state=stopped), otherwise the task fails without changing anything.
+        O(state=stopped) or O(restart_for_rename=true), otherwise the task fails without
+        changing anything.
     type: str
+  restart_for_rename:
+    description:
+      - Allow O(new_name) to stop a running or frozen instance, rename it and bring it back to
+        O(state) (with O(state=present), to the state it was in). An ephemeral instance is
+        still refused (LXD deletes it when it stops).
+    type: bool
+    default: false
   target:
     description: Cluster member to create the instance on. Only used when creating it.
     type: str
@@ -176,6 +234,31 @@ EXAMPLES = r"""
     name: web01
     state: frozen
 
+- name: Rename it while it runs, allowing the restart that takes
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    new_name: web-frontend
+    restart_for_rename: true
+
+- name: A community.general.lxd_container task, only the module name changed
+  lxdkit.lxd.lxd_container:
+    name: mycontainer
+    ignore_volatile_options: true
+    state: started
+    source:
+      type: image
+      alias: debian-bookworm
+    profiles: ["default"]
+    wait_for_ipv4_addresses: true
+    wait_timeout: 600
+
+- name: An empty container (no image), to fill with a root file system before its first start
+  lxdkit.lxd.lxd_instance:
+    name: scratch
+    source:
+      type: none
+    state: stopped
+
 - name: Delete it, even if it runs
   lxdkit.lxd.lxd_instance:
     name: web02
@@ -218,7 +301,9 @@ restart_reasons:
   elements: str
   sample: [config.security.nesting]
 old_state:
-  description: The instance's status before the task (V(Running), V(Stopped), V(Frozen)), or V(absent).
+  description:
+    - The instance's status before the task (V(Running), V(Stopped), V(Frozen)), or V(absent).
+    - community.general.lxd_container returns V(started), V(stopped), V(frozen) or V(absent) here.
   returned: always
   type: str
 """
@@ -228,9 +313,11 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     AFTER_ACTION,
     INSTANCE_SERVER_MANAGED,
     addresses,
+    architecture_name,
     creation_source,
     power_actions,
     restart_needed_for,
+    source_spec,
     wait_for_ipv4,
 )
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
@@ -239,6 +326,13 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import tak
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
+
+
+# The connection's per-request timeout and the state-change wait, when not given (see _wait_seconds).
+DEFAULT_REQUEST_TIMEOUT = 30
+DEFAULT_WAIT_TIMEOUT = 60
+# The state that keeps an instance as LXD reports it.
+POWER_STATE_OF = {"Running": "started", "Frozen": "frozen", "Stopped": "stopped"}
 
 
 class InstanceManager(LxdManager):
@@ -252,8 +346,12 @@ class InstanceManager(LxdManager):
         self.config = string_map("config", self.params["config"])
         self.devices = device_map("devices", self.params["devices"])
         state = self.params["state"]
+        self.source = source_spec(self.params)
+        self.wait_seconds = self._wait_seconds()
+        self._community_general_options()
         self.needs_restart = False
         self.restart_reasons = []
+        self.state_after_rename = None
         self.instances = self.resources("instance", "instances", instance_view)
         with self.instance_turn(name):
             return self._converge(name, new_name, state)
@@ -266,12 +364,14 @@ class InstanceManager(LxdManager):
             return self._result(None)
         if new_name and new_name != name:
             current, name = self.instances.rename(current, name, new_name, prepare=lambda current: self._stopped_for_rename(current, state))
+            state = self.state_after_rename or state
         created = current is None
         if created:
             current = self._create(name)
             status = "Stopped"
         else:
             status = current["status"]
+            self._check_architecture(current)
             self._update(current)
         try:
             status = self._power(name, status, state)
@@ -286,8 +386,41 @@ class InstanceManager(LxdManager):
             self.client.send("DELETE", self._path(name))
             raise LxdkitError("%s; the instance this task created was deleted again" % exc.msg, **exc.details)
         if status == "Running" and self.params["wait_for_ipv4"] and not self.reconciler.check_mode:
-            wait_for_ipv4(self.client, name, self.params["wait_for_ipv4_interfaces"], self.params["wait_timeout"])
+            wait_for_ipv4(self.client, name, self.params["wait_for_ipv4_interfaces"], self.wait_seconds)
         return self._result(name, planned=dict(current, status=status))
+
+    # -- community.general's options ---------------------------------------------------------
+
+    def _wait_seconds(self):
+        """wait_timeout, or community.general's meaning of timeout (the state-change wait) when
+        only timeout is given: here timeout is also the wait for each answer from LXD."""
+        if self.params["wait_timeout"] is not None:
+            return self.params["wait_timeout"]
+        timeout = self.params["timeout"]
+        if timeout == DEFAULT_REQUEST_TIMEOUT:
+            return DEFAULT_WAIT_TIMEOUT
+        self.module.warn(
+            "timeout=%g is the seconds to wait for each answer from LXD in lxdkit.lxd; without wait_timeout it is also the wait "
+            "for state changes and IPv4 addresses (community.general.lxd_container's meaning of timeout). Give wait_timeout "
+            "to set that wait alone" % timeout)
+        return max(1, int(timeout))
+
+    def _community_general_options(self):
+        """Options of community.general.lxd_container that mean nothing more here: said, not ignored."""
+        if self.params["wait_for_container"] is False:
+            self.module.warn("wait_for_container=false cannot apply: lxdkit.lxd waits for every LXD operation to finish "
+                             "(as wait_for_container=true does); leave the option out")
+        volatile = sorted(key for key in self.config or {} if key.startswith("volatile."))
+        if self.params["ignore_volatile_options"] and volatile:
+            self.module.warn("ignore_volatile_options=true: the volatile.* keys given in config (%s) are set only when LXD has "
+                             "another value, not at every run as community.general does; LXD's own volatile.* keys are never "
+                             "a change here, whatever ignore_volatile_options says" % ", ".join(volatile))
+
+    def _check_architecture(self, current):
+        wanted = self.params["architecture"]
+        if wanted and current.get("architecture") and architecture_name(wanted) != architecture_name(current["architecture"]):
+            raise LxdkitError("architecture: instance %s is %s, not %s, and LXD does not change the architecture of an instance; "
+                              "delete it and create it again to change it" % (current["name"], current["architecture"], wanted))
 
     def _proxy_cause(self, name, message):
         """Which proxy listen addresses are taken, when a start failed on a proxy device of an
@@ -320,7 +453,11 @@ class InstanceManager(LxdManager):
         return wanted
 
     def _create(self, name):
-        source, origin = creation_source(self.client, self.params)
+        state = self.params["state"]
+        if self.source["kind"] == "none" and self.params["type"] == "container" and state in ("started", "restarted", "frozen"):
+            raise LxdkitError("source.type=none makes an empty container, which has nothing to start: give state=stopped or "
+                              "state=present (then put a root file system in it), not state=%s" % state)
+        source, origin = creation_source(self.client, self.params, self.source)
         if origin is None:
             base = dict(name=name, description="", profiles=["default"], config={}, devices={}, ephemeral=False)
         else:
@@ -329,9 +466,19 @@ class InstanceManager(LxdManager):
             base["config"] = dict((key, value) for key, value in base["config"].items() if not key.startswith("volatile."))
         wanted = self._desired(base)
         body = dict(wanted, type=self.params["type"], source=source)
+        if self.params["architecture"]:
+            body["architecture"] = self.params["architecture"]
         if self.params["profiles"] is None and origin is None:
             body.pop("profiles")  # LXD's own default
-        self.instances.create(wanted, body, target=self.params["target"])
+        try:
+            self.instances.create(wanted, body, target=self.params["target"])
+        except LxdkitError as exc:
+            if source.get("server"):
+                # LXD says what failed in its own words; the user needs to know which option to fix.
+                what = (self.source["server_field"], source["server"], self.source["image"], source.get("protocol") or "lxd", exc.msg)
+                raise LxdkitError("%s %s: LXD could not get image %r from this image server (is it reachable from the LXD "
+                                  "server, and does it speak %s?): %s" % what, **exc.details)
+            raise
         if self.reconciler.check_mode:
             return dict(wanted, status="Stopped", type=self.params["type"])
         return self.client.get(self._path(name))
@@ -355,14 +502,19 @@ class InstanceManager(LxdManager):
         return self._desired(now_view) == now_view
 
     def _stopped_for_rename(self, current, state):
-        """LXD renames only stopped instances; stopping one is the user's call, said by state."""
+        """LXD renames only stopped instances; stopping one is the user's call, said by state
+        or by restart_for_rename (stopped, renamed, then brought back to state)."""
         if current["status"] == "Stopped":
             return current
-        if state != "stopped" or current.get("ephemeral"):
+        allowed = state == "stopped" or self.params["restart_for_rename"]
+        if not allowed or current.get("ephemeral"):
             raise LxdkitError(
                 "new_name: instance %r is %s and LXD renames only stopped instances; rename it with "
-                "state=stopped (then start it in a later task)%s"
+                "state=stopped (then start it in a later task) or allow the restart with restart_for_rename=true%s"
                 % (current["name"], current["status"], "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+        if state == "present":
+            # present leaves the power state alone: the instance comes back as it was.
+            self.state_after_rename = POWER_STATE_OF[current["status"]]
         return dict(current, status=self._power(current["name"], current["status"], "stopped"))
 
     def _delete(self, current):
@@ -397,7 +549,7 @@ class InstanceManager(LxdManager):
         return status
 
     def _act(self, name, action):
-        body = dict(action=action, timeout=self.params["wait_timeout"])
+        body = dict(action=action, timeout=self.wait_seconds)
         if action in ("stop", "restart"):
             body["force"] = self.params["force_stop"]
         self.reconciler.action(action, lambda: self.client.send("PUT", self._path(name, "state"), body))
@@ -427,7 +579,7 @@ def main():
         dict(
             name=dict(type="str", required=True),
             type=dict(type="str", choices=["container", "virtual-machine"], default="container"),
-            source=dict(type="str"),
+            source=dict(type="raw"),
             source_server=dict(type="str"),
             source_protocol=dict(type="str", choices=["simplestreams", "lxd"], default="simplestreams"),
             source_instance=dict(type="str"),
@@ -441,10 +593,14 @@ def main():
             state=dict(type="str", choices=["started", "stopped", "restarted", "frozen", "present", "absent"], default="started"),
             force_stop=dict(type="bool", default=False),
             restart_on_change=dict(type="bool", default=False),
-            wait_for_ipv4=dict(type="bool", default=False),
+            wait_for_ipv4=dict(type="bool", default=False, aliases=["wait_for_ipv4_addresses"]),
             wait_for_ipv4_interfaces=dict(type="list", elements="str"),
-            wait_timeout=dict(type="int", default=60),
+            wait_timeout=dict(type="int"),
+            wait_for_container=dict(type="bool"),
+            ignore_volatile_options=dict(type="bool"),
+            architecture=dict(type="str"),
             new_name=dict(type="str"),
+            restart_for_rename=dict(type="bool", default=False),
             target=dict(type="str"),
         ),
         mutually_exclusive=[("source", "source_instance")],
