@@ -95,10 +95,13 @@ options:
     type: dict
   merge_config:
     description:
-      - V(false) (default) makes O(config) and O(devices) the whole truth (apart from the keys
-        LXD manages); V(true) keeps keys and devices that are not listed.
+      - V(false) makes O(config) and O(devices) the whole truth (apart from the keys LXD
+        manages); V(true) keeps keys and devices that are not listed.
+      - When not given, V(false) as C(lxdkit.lxd.lxd_instance); as C(lxdkit.lxd.lxd_container)
+        the task does what community.general.lxd_container does, so playbooks written for it keep
+        their meaning after the collection name changes - O(config) keys not listed are kept,
+        O(devices) is the whole truth.
     type: bool
-    default: false
   description:
     description: Description of the instance. Not managed when not given.
     type: str
@@ -303,7 +306,8 @@ restart_reasons:
 old_state:
   description:
     - The instance's status before the task (V(Running), V(Stopped), V(Frozen)), or V(absent).
-    - community.general.lxd_container returns V(started), V(stopped), V(frozen) or V(absent) here.
+    - As C(lxdkit.lxd.lxd_container), community.general.lxd_container's words - V(started),
+      V(stopped), V(frozen) or V(absent) - so that playbooks testing it keep working.
   returned: always
   type: str
 """
@@ -333,6 +337,10 @@ DEFAULT_REQUEST_TIMEOUT = 30
 DEFAULT_WAIT_TIMEOUT = 60
 # The state that keeps an instance as LXD reports it.
 POWER_STATE_OF = {"Running": "started", "Frozen": "frozen", "Stopped": "stopped"}
+
+
+# old_state in community.general.lxd_container's words.
+COMMUNITY_GENERAL_STATES = {"Running": "started", "Stopped": "stopped", "Frozen": "frozen"}
 
 
 class InstanceManager(LxdManager):
@@ -405,6 +413,20 @@ class InstanceManager(LxdManager):
             "to set that wait alone" % timeout)
         return max(1, int(timeout))
 
+    def _called_as_community_general(self):
+        """True when the task names the module lxd_container (the redirect to this module that
+        community.general users switch to): then options left out mean what they meant there."""
+        return (self.module._name or "").rsplit(".", 1)[-1] == "lxd_container"
+
+    def _merge_rules(self):
+        """(merge config keys, merge devices) from merge_config, or from the module's name."""
+        merge = self.params["merge_config"]
+        if merge is None:
+            # community.general.lxd_container adds and changes the config keys it is given and
+            # keeps the others, but replaces the devices.
+            return (True, False) if self._called_as_community_general() else (False, False)
+        return merge, merge
+
     def _community_general_options(self):
         """Options of community.general.lxd_container that mean nothing more here: said, not ignored."""
         if self.params["wait_for_container"] is False:
@@ -441,13 +463,13 @@ class InstanceManager(LxdManager):
     # -- create / update / rename / delete ---------------------------------------------------
 
     def _desired(self, base):
-        merge = self.params["merge_config"]
+        merge_keys, merge_devices = self._merge_rules()
         wanted = dict(
             name=base["name"],
             description=base["description"] if self.params["description"] is None else self.params["description"],
             profiles=base["profiles"] if self.params["profiles"] is None else list(self.params["profiles"]),
-            config=desired_map(base["config"], self.config, merge, server_managed=INSTANCE_SERVER_MANAGED),
-            devices=desired_map(base["devices"], self.devices, merge),
+            config=desired_map(base["config"], self.config, merge_keys, server_managed=INSTANCE_SERVER_MANAGED),
+            devices=desired_map(base["devices"], self.devices, merge_devices),
             ephemeral=base["ephemeral"] if self.params["ephemeral"] is None else self.params["ephemeral"],
         )
         return wanted
@@ -557,7 +579,10 @@ class InstanceManager(LxdManager):
     # -- result ------------------------------------------------------------------------------
 
     def _result(self, name, planned=None):
-        values = dict(old_state=self.old_state, needs_restart=bool(self.needs_restart), restart_reasons=list(self.restart_reasons),
+        old_state = self.old_state
+        if self._called_as_community_general():
+            old_state = COMMUNITY_GENERAL_STATES.get(old_state, old_state)
+        values = dict(old_state=old_state, needs_restart=bool(self.needs_restart), restart_reasons=list(self.restart_reasons),
                       addresses={}, addresses_ipv6={})
         if name is None:
             return self.reconciler.result(instance=None, **values)
@@ -587,7 +612,7 @@ def main():
             profiles=dict(type="list", elements="str"),
             config=dict(type="dict"),
             devices=dict(type="dict"),
-            merge_config=dict(type="bool", default=False),
+            merge_config=dict(type="bool"),
             description=dict(type="str"),
             ephemeral=dict(type="bool"),
             state=dict(type="str", choices=["started", "stopped", "restarted", "frozen", "present", "absent"], default="started"),

@@ -254,6 +254,55 @@ def test_volatile_keys_given_with_ignore_volatile_options_warn_and_stay_idempote
     assert "volatile.* keys given in config (volatile.eth0.hwaddr) are set only when LXD has another value" in warning_texts(result)[0]
 
 
+# -- the lxd_container name keeps community.general's meaning --------------------------------
+
+AS_LXD_CONTAINER = {"_ansible_module_name": "lxdkit.lxd.lxd_container"}
+ELSEWHERE = dict(config={"user.elsewhere": "kept?", "limits.cpu": "1"},
+                 devices={"extra": {"type": "disk", "source": "/srv", "path": "/srv"}})
+
+
+def updated_body(fake):
+    return fake.requested("PUT", "instances/c1")[0].json
+
+
+def test_as_lxd_container_config_keys_not_listed_are_kept_and_devices_replaced(capsys):
+    fake = FakeLxd()
+    existing(fake, **ELSEWHERE)
+    fake.route("PUT", "instances/c1", operation())
+    result = run_module(fake, lxd_instance, capsys, name="c1", config={"limits.cpu": 2}, devices={}, **AS_LXD_CONTAINER)
+    assert result["changed"] is True and result["old_state"] == "started"
+    assert updated_body(fake)["config"] == {"user.elsewhere": "kept?", "limits.cpu": "2"}
+    assert updated_body(fake)["devices"] == {}
+
+
+def test_as_lxd_instance_config_is_the_whole_truth(capsys):
+    fake = FakeLxd()
+    existing(fake, **ELSEWHERE)
+    fake.route("PUT", "instances/c1", operation())
+    result = run_module(fake, lxd_instance, capsys, name="c1", config={"limits.cpu": 2})
+    assert result["changed"] is True and result["old_state"] == "Running"
+    assert updated_body(fake)["config"] == {"limits.cpu": "2"}
+
+
+def test_as_lxd_container_merge_config_given_wins(capsys):
+    fake = FakeLxd()
+    existing(fake, **ELSEWHERE)
+    fake.route("PUT", "instances/c1", operation())
+    run_module(fake, lxd_instance, capsys, name="c1", config={"limits.cpu": 2}, merge_config=False, **AS_LXD_CONTAINER)
+    assert updated_body(fake)["config"] == {"limits.cpu": "2"}
+
+
+def test_as_lxd_container_an_absent_instance_is_absent_and_a_stopped_one_stopped(capsys):
+    fake = FakeLxd()
+    existing(fake, status="Stopped")
+    result = run_module(fake, lxd_instance, capsys, name="c1", state="stopped", **AS_LXD_CONTAINER)
+    assert result["changed"] is False and result["old_state"] == "stopped"
+    fake = FakeLxd()
+    fake.route("GET", "instances/c1", error(404, "not found"))
+    result = run_module(fake, lxd_instance, capsys, name="c1", state="absent", **AS_LXD_CONTAINER)
+    assert result["changed"] is False and result["old_state"] == "absent"
+
+
 def test_architecture_goes_into_the_creation_request(capsys):
     fake = FakeLxd()
     creatable(fake, "Stopped")
