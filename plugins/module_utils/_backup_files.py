@@ -14,6 +14,8 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDEC
 from ansible_collections.lxdkit.lxd.plugins.module_utils._locks import file_lock
 
 LOCK_NAME = ".lxdkit.lock"
+# ``FILE.verified``: when FILE was last read back whole (its time, ISO 8601); see _reverification.
+VERIFIED_SUFFIX = ".verified"
 
 
 def directory_lock(directory):
@@ -24,8 +26,8 @@ def directory_lock(directory):
 
 
 def is_backup(name):
-    """False for the files that go with backups but are none: sidecars, temp files, the lock."""
-    return name != LOCK_NAME and not name.endswith((SIDECAR_SUFFIX, TEMP_SUFFIX))
+    """False for the files that go with backups but are none: sidecars, verification records, temp files, the lock."""
+    return name != LOCK_NAME and not name.endswith((SIDECAR_SUFFIX, VERIFIED_SUFFIX, TEMP_SUFFIX))
 
 
 def file_entries(directory):
@@ -42,7 +44,8 @@ def file_entries(directory):
 def delete_backups(directory, names):
     """Delete backup files with their sidecars; one already gone (another run, a person) is fine."""
     for name in names:
-        for path in (os.path.join(directory, name), os.path.join(directory, name + SIDECAR_SUFFIX)):
+        base = os.path.join(directory, name)
+        for path in (base, base + SIDECAR_SUFFIX, base + VERIFIED_SUFFIX):
             try:
                 os.unlink(path)
             except FileNotFoundError:

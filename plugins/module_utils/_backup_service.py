@@ -19,6 +19,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import host_tag, process_alive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reverification import forget_verified, record_verified
 from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, to_lxd_time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 
@@ -204,6 +205,12 @@ def _place(temp, dest, size, checksum, verify, force):
             os.unlink(temp)
             return dict(size=os.path.getsize(dest), sha256=read_sidecar(dest), verified=None, written_by_other_run=True)
         publish(temp, dest, checksum)
+        # The read at export time counts as the first verification (state=verified starts from it);
+        # a file replaced unread must not keep the record of the one before.
+        if verified is not None:
+            record_verified(dest, now())
+        else:
+            forget_verified(dest)
     return dict(size=size, sha256=checksum, verified=verified)
 
 

@@ -22,6 +22,11 @@ description:
     checksum when there is one.
   - O(state=pruned) deletes old backup files in a directory by grandfather-father-son
     retention (the rules of M(lxdkit.lxd.lxd_snapshot)), with their sidecars.
+  - O(state=verified) reads the backup files in O(path) back again (sidecar checksum, then the
+    whole archive as with O(verify)) when their last verification is older than
+    O(reverify_older_than), and records the time of each good one in a C(<file>.verified)
+    sidecar (written atomically; an export with O(verify) writes the first one). Damaged files
+    are reported in RV(damaged) and never deleted nor changed; they stay due for the next run.
   - Each run first removes what an interrupted earlier run of this module left behind, its
     temporary files next to O(dest) and its backups on the server, at once when the run that
     made them was on this machine and has ended, else when they are older than an hour.
@@ -52,9 +57,9 @@ options:
         guarantees, O(verify), the sidecar and pruning are the same as for instances.
     type: str
   state:
-    description: V(exported), V(imported) or V(pruned).
+    description: V(exported), V(imported), V(pruned) or V(verified).
     type: str
-    choices: [exported, imported, pruned]
+    choices: [exported, imported, pruned, verified]
     default: exported
   dest:
     description:
@@ -65,7 +70,7 @@ options:
     description: With O(state=imported), the backup file to import.
     type: path
   path:
-    description: With O(state=pruned), the directory of backup files.
+    description: With O(state=pruned) or O(state=verified), the directory of backup files.
     type: path
   compression:
     description:
@@ -110,7 +115,9 @@ options:
     description: With O(state=imported), the storage pool for the instance (default, the one in the backup).
     type: str
   match:
-    description: With O(state=pruned), the glob of file names that pruning may delete; sidecars and temp files never match.
+    description:
+      - With O(state=pruned), the glob of file names that pruning may delete; with O(state=verified), of the
+        files read back. Sidecars, verification records and temp files never match.
     type: str
     default: "*.tar*"
   name_time_format:
@@ -121,6 +128,18 @@ options:
       - With O(state=pruned), check the sidecar checksum of every backup that is kept before
         deleting anything; when one fails, nothing is deleted (an older good backup must not
         go because its replacement is damaged).
+    type: bool
+    default: true
+  reverify_older_than:
+    description:
+      - With O(state=verified), read back only the files whose last verification is at least this old
+        (C(7d), C(12h), C(1w 2d); units s, m, h, d, w); files never verified are always read.
+      - Without it, every matching file is read.
+    type: str
+  fail_on_damaged:
+    description:
+      - With O(state=verified), fail the task when a file is damaged (the result still lists them in
+        RV(damaged)). With V(false) the task reports them and succeeds, for a play that alerts by itself.
     type: bool
     default: true
   target:
@@ -153,6 +172,13 @@ EXAMPLES = r"""
     state: imported
     src: "{{ backup.path }}"
     instance: web01-drill
+
+- name: Read back the backups not verified for a week; fail when one is damaged
+  lxdkit.lxd.lxd_backup:
+    state: verified
+    path: /srv/backups/web01
+    match: "web01-*.tar.zst"
+    reverify_older_than: 7d
 
 - name: Back up a custom volume (lxc storage volume export default shared-data)
   lxdkit.lxd.lxd_backup:
@@ -240,6 +266,32 @@ untouched:
   returned: when state is pruned
   type: list
   elements: str
+reverified:
+  description:
+    - With O(state=verified), the files read back whole in this run (their C(.verified) time
+      recorded, except in check mode).
+  returned: when state is verified
+  type: list
+  elements: str
+  sample: [web01-20261125.tar.zst]
+not_due:
+  description: With O(state=verified), the matching files verified less than O(reverify_older_than) ago, not read.
+  returned: when state is verified
+  type: list
+  elements: str
+damaged:
+  description: With O(state=verified), the files that failed, with what is wrong; they are left as they are.
+  returned: when state is verified
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: File name in O(path).
+      type: str
+    error:
+      description: What reading it found (checksum mismatch, damaged compressed stream, cut-off tar, no index).
+      type: str
+  sample: [{name: web01-20261101.tar.zst, error: "does not match its checksum web01-20261101.tar.zst.sha256 (...)"}]
 cleaned:
   description: Leftovers of interrupted earlier runs that this run removed.
   returned: always
@@ -253,6 +305,7 @@ actions:
 """
 
 import contextlib
+import datetime
 import os
 import time
 
@@ -262,7 +315,9 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDEC
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, parse_duration
 from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import require_instance, require_pool, require_volume
+from ansible_collections.lxdkit.lxd.plugins.module_utils._reverification import due_for_verification, reverify
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import KEEP_OPTIONS, check_policy, plan_prune, retention_argument_spec
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view, volume_view
 from ansible_collections.lxdkit.lxd.plugins.module_utils._volumes import volumes_path
@@ -375,13 +430,31 @@ class BackupManager(LxdManager):
             self.reconciler.step("prune", before, after, lambda: delete_backups(directory, names))
         return self.reconciler.result(deleted=deleted, kept=kept, untouched=untouched, cleaned=[])
 
+    def _verified(self):
+        directory = self.params["path"]
+        if not directory or not os.path.isdir(directory):
+            raise LxdkitError("state=verified needs path, an existing directory of backup files (got %r)" % directory)
+        older_than = self.params["reverify_older_than"]
+        age = parse_duration("reverify_older_than", older_than) if older_than is not None else datetime.timedelta(0)
+        # The lock keeps a prune from deleting a file while it is read and its record written.
+        with contextlib.nullcontext() if self.reconciler.check_mode else directory_lock(directory):
+            moment = now()
+            due, not_due = due_for_verification(directory, self.params["match"], age, moment)
+            verified, damaged = reverify(directory, due, self.reconciler.check_mode, moment)
+        if damaged and self.params["fail_on_damaged"]:
+            raise LxdkitError("damaged backup(s) in %s (left as they are): %s" % (
+                directory, "; ".join("%s %s" % (entry["name"], entry["error"]) for entry in damaged)),
+                reverified=verified, not_due=not_due, damaged=damaged)
+        # Recording a verification time is bookkeeping, not a change to the backups.
+        return self.reconciler.result(reverified=verified, not_due=not_due, damaged=damaged, cleaned=[])
+
 
 def main():
     spec = dict(
         instance=dict(type="str"),
         pool=dict(type="str"),
         volume=dict(type="str"),
-        state=dict(type="str", choices=["exported", "imported", "pruned"], default="exported"),
+        state=dict(type="str", choices=["exported", "imported", "pruned", "verified"], default="exported"),
         dest=dict(type="path"),
         src=dict(type="path"),
         path=dict(type="path"),
@@ -396,6 +469,8 @@ def main():
         match=dict(type="str", default="*.tar*"),
         name_time_format=dict(type="str"),
         verify_kept=dict(type="bool", default=True),
+        reverify_older_than=dict(type="str"),
+        fail_on_damaged=dict(type="bool", default=True),
         target=dict(type="str"),
     )
     spec.update(retention_argument_spec())
