@@ -14,17 +14,20 @@ import tempfile
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, sidecar_line
 from ansible_collections.lxdkit.lxd.plugins.module_utils._file_writers import writer_for
-from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import process_alive
+from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import process_alive, process_start
 from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import ChunkWorker
 
 TEMP_SUFFIX = ".lxdkit-tmp"
-_TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
+# ".<base>.<pid>-<start time>.<random>.lxdkit-tmp"; names of older versions have no start time.
+_TEMP_NAME = re.compile(r"^\.(?P<base>.+)\.(?P<pid>\d+)(?:-(?P<started>\d+))?\.[^.]+" + re.escape(TEMP_SUFFIX) + "$")
 
 
 def temp_path_for(dest):
-    """A temp file beside ``dest`` whose name says which process writes it."""
+    """A temp file beside ``dest`` whose name says which process writes it (PID and start
+    time: a later process with the same PID is not taken for it)."""
     directory, base = os.path.split(os.path.abspath(dest))
-    handle, path = tempfile.mkstemp(prefix=".%s.%d." % (base, os.getpid()), suffix=TEMP_SUFFIX, dir=directory)
+    pid = os.getpid()
+    handle, path = tempfile.mkstemp(prefix=".%s.%d-%d." % (base, pid, process_start(pid)), suffix=TEMP_SUFFIX, dir=directory)
     return handle, path
 
 
@@ -35,7 +38,7 @@ def own_leftovers(directory, names=None, alive=process_alive):
     leftovers = []
     for name in sorted(names):
         match = _TEMP_NAME.match(name)
-        if match and not alive(int(match.group("pid"))):
+        if match and not alive(int(match.group("pid")), int(match.group("started") or 0)):
             leftovers.append(os.path.join(directory, name))
     return leftovers
 

@@ -17,7 +17,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import ow
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import directory_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
-from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import host_tag, process_alive
+from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import host_tag, process_alive, process_start
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reverification import forget_verified, record_verified
 from ansible_collections.lxdkit.lxd.plugins.module_utils._timeutil import now, to_lxd_time
@@ -25,7 +25,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 
 SERVER_BACKUP_PREFIX = "lxdkit-"
 _SERVER_BACKUP_NAME = re.compile(
-    "^" + re.escape(SERVER_BACKUP_PREFIX) + r"\d{14}-h(?P<host>[0-9a-f]{8})-p(?P<pid>\d+)-[0-9a-f]+$")
+    "^" + re.escape(SERVER_BACKUP_PREFIX) + r"\d{14}-h(?P<host>[0-9a-f]{8})-p(?P<pid>\d+)(?:s(?P<started>\d+))?-[0-9a-f]+$")
 # A server-side backup of an earlier run older than this is removed whoever made it.
 STALE_SECONDS = 3600
 # LXD deletes a server-side backup by itself after this, should both this run and the next fail.
@@ -33,9 +33,12 @@ SERVER_BACKUP_LIFETIME = datetime.timedelta(days=1)
 
 
 def server_backup_name(stamp):
-    """A name for the server-side backup that says which machine and process made it, so a
-    later run on the same machine can delete it as soon as that process is gone."""
-    return "%s%s-h%s-p%d-%s" % (SERVER_BACKUP_PREFIX, stamp.strftime("%Y%m%d%H%M%S"), host_tag(), os.getpid(), uuid.uuid4().hex[:8])
+    """A name for the server-side backup that says which machine and process made it (PID and
+    start time, so a reused PID is not taken for it), so a later run on the same machine can
+    delete it as soon as that process is gone."""
+    pid = os.getpid()
+    return "%s%s-h%s-p%ds%d-%s" % (
+        SERVER_BACKUP_PREFIX, stamp.strftime("%Y%m%d%H%M%S"), host_tag(), pid, process_start(pid), uuid.uuid4().hex[:8])
 
 
 def abandoned_server_backup(name, alive=process_alive):
@@ -44,7 +47,7 @@ def abandoned_server_backup(name, alive=process_alive):
     match = _SERVER_BACKUP_NAME.match(name)
     if not match or match.group("host") != host_tag():
         return False
-    return not alive(int(match.group("pid")))
+    return not alive(int(match.group("pid")), int(match.group("started") or 0))
 
 
 class Backups:

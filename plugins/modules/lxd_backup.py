@@ -65,6 +65,9 @@ options:
     description:
       - With O(state=exported), the backup file to write. An existing file is kept unless
         O(force); put the date in the name for a new file per run.
+      - A directory (an existing one, or a path ending in C(/)) is refused with an error rather
+        than written into under a generated name, since the file name is what makes a rerun
+        find the backup it made (and what O(state=pruned) matches); name the file in it.
     type: path
   src:
     description: With O(state=imported), the backup file to import.
@@ -341,6 +344,11 @@ class BackupManager(LxdManager):
         instance, volume, pool, dest = self.params["instance"], self.params["volume"], self.params["pool"], self.params["dest"]
         if not (instance or volume) or not dest:
             raise LxdkitError("state=exported needs instance and dest (or pool and volume instead of instance)")
+        # Before, an existing directory passed as "already exported": a backup the user
+        # believed in did not exist.
+        if os.path.isdir(dest) or dest.endswith(os.sep):
+            raise LxdkitError("dest (%s) is a directory; dest names the backup file to write, e.g. %s"
+                              % (dest, os.path.join(dest, "%s-YYYYMMDD.tar.zst" % (instance or volume))))
         directory = os.path.dirname(os.path.abspath(dest))
         if not os.path.isdir(directory):
             if not self.params["create_dir"]:

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _atomic_files
 from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import commit, own_leftovers, publish, write_atomically, write_temp
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, directory_lock, is_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import process_start
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import abandoned_server_backup, server_backup_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import plan_prune
@@ -100,9 +101,17 @@ def test_a_failed_publish_leaves_the_previous_backup_and_sidecar(tmp_path, monke
 
 
 def test_only_leftovers_of_dead_runs_are_cleaned(tmp_path):
-    names = [".web.tar.zst.111.ab12.lxdkit-tmp", ".web.tar.zst.222.cd34.lxdkit-tmp", "web.tar.zst", ".other.tmp"]
-    leftovers = own_leftovers(str(tmp_path), names=names, alive=lambda pid: pid == 222)
-    assert leftovers == [str(tmp_path / ".web.tar.zst.111.ab12.lxdkit-tmp")]
+    names = [".web.tar.zst.111.ab12.lxdkit-tmp", ".web.tar.zst.222.cd34.lxdkit-tmp", "web.tar.zst", ".other.tmp",
+             ".web.tar.zst.333-900.ef56.lxdkit-tmp", ".web.tar.zst.333-901.gh78.lxdkit-tmp"]
+    seen = []
+
+    def alive(pid, started):
+        seen.append((pid, started))
+        return pid == 222 or (pid, started) == (333, 901)
+    leftovers = own_leftovers(str(tmp_path), names=names, alive=alive)
+    assert leftovers == [str(tmp_path / ".web.tar.zst.111.ab12.lxdkit-tmp"), str(tmp_path / ".web.tar.zst.333-900.ef56.lxdkit-tmp")]
+    # Names of older versions carry no start time (0: any process with the PID counts).
+    assert sorted(seen) == [(111, 0), (222, 0), (333, 900), (333, 901)]
     assert own_leftovers(str(tmp_path / "missing")) == []
 
 
@@ -131,12 +140,15 @@ def test_file_prune_by_mtime():
 
 def test_a_server_backup_of_an_ended_run_on_this_machine_is_abandoned():
     name = server_backup_name(datetime.datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
-    assert name.startswith("lxdkit-20261125090000-h") and "-p%d-" % os.getpid() in name
-    assert not abandoned_server_backup(name, alive=lambda pid: True)
-    assert abandoned_server_backup(name, alive=lambda pid: False)
+    assert name.startswith("lxdkit-20261125090000-h") and "-p%ds%d-" % (os.getpid(), process_start(os.getpid())) in name
+    assert not abandoned_server_backup(name, alive=lambda pid, started: True)
+    assert abandoned_server_backup(name, alive=lambda pid, started: False)
+    # The real check: this process runs; the same PID with another start time is a reused PID.
+    assert not abandoned_server_backup(name)
+    assert abandoned_server_backup(name.replace("s%d-" % process_start(os.getpid()), "s%d-" % (process_start(os.getpid()) + 1)))
     this_machine = name.split("-")[2][1:]
     other_machine = "0" * 8 if this_machine != "0" * 8 else "1" * 8
-    assert not abandoned_server_backup("lxdkit-20261125090000-h%s-p1-abcd1234" % other_machine, alive=lambda pid: False)
+    assert not abandoned_server_backup("lxdkit-20261125090000-h%s-p1-abcd1234" % other_machine, alive=lambda pid, started: False)
     # Names from older versions (no machine, no process) and from people are never abandoned.
-    assert not abandoned_server_backup("lxdkit-20261125090000-1a2b3c4d", alive=lambda pid: False)
-    assert not abandoned_server_backup("nightly", alive=lambda pid: False)
+    assert not abandoned_server_backup("lxdkit-20261125090000-1a2b3c4d", alive=lambda pid, started: False)
+    assert not abandoned_server_backup("nightly", alive=lambda pid, started: False)

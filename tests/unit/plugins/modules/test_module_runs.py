@@ -92,6 +92,19 @@ def test_backup_file_pruning_returns_the_snapshot_pruning_shape(tmp_path, capsys
     assert sorted(os.listdir(tmp_path)) == [".lxdkit.lock", "web-20261103.tar.zst"]
 
 
+def test_an_export_to_a_directory_fails_naming_dest_before_asking_lxd(tmp_path, capsys):
+    existing = tmp_path / "backups"
+    existing.mkdir()
+    for dest, force in ((str(existing), False), (str(existing), True), (str(tmp_path / "new") + "/", False)):
+        fake = FakeLxd()  # no routes: any request to LXD would fail the test differently
+        result = run_module(fake, lxd_backup, capsys, state="exported", instance="web01", dest=dest, force=force)
+        assert result["failed"] is True and result.get("changed") is not True
+        assert result["msg"] == "dest (%s) is a directory; dest names the backup file to write, e.g. %s" % (
+            dest, os.path.join(dest, "web01-YYYYMMDD.tar.zst"))
+        assert fake.requests == []
+    assert os.listdir(str(existing)) == [] and sorted(os.listdir(str(tmp_path))) == ["backups"]
+
+
 def test_a_snapshot_prune_run_reports_deleted_kept_and_untouched(capsys):
     fake = FakeLxd()
     fake.route("GET", "instances/c1", sync({"name": "c1", "status": "Running", "expanded_config": {"snapshots.pattern": "auto-%d"}}))
