@@ -123,7 +123,12 @@ options:
         O(state=stopped), otherwise the task fails without changing anything.
     type: str
   target:
-    description: Cluster member to create the instance on. Only used when creating it.
+    description:
+      - Cluster member to create the instance on.
+      - An existing instance on another member is moved there (LXD moves only stopped instances;
+        a running or frozen one is stopped, moved and started again only when O(restart_on_change=true),
+        otherwise the task fails without changing anything).
+      - A standalone LXD refuses O(target).
     type: str
 seealso:
   - module: lxdkit.lxd.lxd_profile
@@ -237,6 +242,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManag
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import taken_proxy_listeners
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import check_target
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
 
@@ -271,6 +277,7 @@ class InstanceManager(LxdManager):
             current = self._create(name)
             status = "Stopped"
         else:
+            current = self._moved_to_target(current)
             status = current["status"]
             self._update(current)
         try:
@@ -353,6 +360,34 @@ class InstanceManager(LxdManager):
     def _settled(self, name):
         now_view = instance_view(self.client.get(self._path(name)))
         return self._desired(now_view) == now_view
+
+    def _moved_to_target(self, current):
+        """An instance on another cluster member than ``target`` is moved there (LXD moves only
+        stopped instances: a running one is stopped, moved and started again only when
+        restart_on_change allows it; no live migration)."""
+        target = self.params["target"]
+        location = current.get("location")
+        if not target:
+            return current
+        check_target(self.client, target)
+        if location in (None, "", "none", target):
+            return current
+        name = current["name"]
+        if current["status"] != "Stopped":
+            allowed = self.params["restart_on_change"] or self.params["state"] == "stopped"
+            if not allowed or current.get("ephemeral"):
+                raise LxdkitError(
+                    "target: instance %r is %s on cluster member %s and LXD moves only stopped instances; set "
+                    "restart_on_change=true to stop it, move it to %s and start it again, or state=stopped%s"
+                    % (name, current["status"], location, target,
+                       "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+            if current["status"] == "Frozen":
+                self._act(name, "unfreeze")
+            self._act(name, "stop")
+            current = dict(current, status="Stopped")
+        self.reconciler.step("move", dict(name=name, location=location), dict(name=name, location=target),
+                             lambda: self.client.send("POST", self._path(name), dict(name=name, migration=True), target=target))
+        return dict(current, location=target)
 
     def _stopped_for_rename(self, current, state):
         """LXD renames only stopped instances; stopping one is the user's call, said by state."""
