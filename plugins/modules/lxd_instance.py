@@ -347,6 +347,9 @@ class InstanceManager(LxdManager):
         before = instance_view(current)
         wanted = self._desired(before)
         body = dict((key, value) for key, value in wanted.items() if key != "name")
+        if self.params["target"]:
+            # The diff shows the member with a target (a move's diff starts from where it was).
+            before["location"] = wanted["location"] = current.get("location")
         self.instances.update(before, wanted, body, write=lambda: self._put(before["name"], body))
         if current["status"] != "Stopped":
             self.restart_reasons = restart_needed_for(before, wanted, current.get("type") or "container")
@@ -385,7 +388,8 @@ class InstanceManager(LxdManager):
                 self._act(name, "unfreeze")
             self._act(name, "stop")
             current = dict(current, status="Stopped")
-        self.reconciler.step("move", dict(name=name, location=location), dict(name=name, location=target),
+        before = dict(instance_view(current), location=location)
+        self.reconciler.step("move", before, dict(before, location=target),
                              lambda: self.client.send("POST", self._path(name), dict(name=name, migration=True), target=target))
         return dict(current, location=target)
 

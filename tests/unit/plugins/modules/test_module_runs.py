@@ -129,6 +129,8 @@ def test_instance_move_to_target_in_check_mode_writes_nothing(capsys):
     fake = _clustered_instance("Stopped")
     result = run_module(fake, lxd_instance, capsys, check_mode=True, name="c1", target="member2", state="stopped")
     assert result["changed"] is True and writes(fake) == []
+    assert result["actions"] == ["move"]
+    assert (result["diff"]["before"]["location"], result["diff"]["after"]["location"]) == ("member1", "member2")
 
 
 def test_instance_already_on_target_is_not_moved(capsys):
