@@ -184,7 +184,12 @@ options:
     type: bool
     default: false
   target:
-    description: Cluster member to create the instance on. Only used when creating it.
+    description:
+      - Cluster member to create the instance on.
+      - An existing instance on another member is moved there (LXD moves only stopped instances;
+        a running or frozen one is stopped, moved and started again only when O(restart_on_change=true),
+        otherwise the task fails without changing anything).
+      - A standalone LXD refuses O(target).
     type: str
 seealso:
   - module: lxdkit.lxd.lxd_profile
@@ -328,6 +333,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManag
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import taken_proxy_listeners
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
+from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import check_target
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import device_map, string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import instance_view
 
@@ -378,6 +384,7 @@ class InstanceManager(LxdManager):
             current = self._create(name)
             status = "Stopped"
         else:
+            current = self._moved_to_target(current)
             status = current["status"]
             self._check_architecture(current)
             self._update(current)
@@ -509,6 +516,9 @@ class InstanceManager(LxdManager):
         before = instance_view(current)
         wanted = self._desired(before)
         body = dict((key, value) for key, value in wanted.items() if key != "name")
+        if self.params["target"]:
+            # The diff shows the member with a target (a move's diff starts from where it was).
+            before["location"] = wanted["location"] = current.get("location")
         self.instances.update(before, wanted, body, write=lambda: self._put(before["name"], body))
         if current["status"] != "Stopped":
             self.restart_reasons = restart_needed_for(before, wanted, current.get("type") or "container")
@@ -522,6 +532,35 @@ class InstanceManager(LxdManager):
     def _settled(self, name):
         now_view = instance_view(self.client.get(self._path(name)))
         return self._desired(now_view) == now_view
+
+    def _moved_to_target(self, current):
+        """An instance on another cluster member than ``target`` is moved there (LXD moves only
+        stopped instances: a running one is stopped, moved and started again only when
+        restart_on_change allows it; no live migration)."""
+        target = self.params["target"]
+        location = current.get("location")
+        if not target:
+            return current
+        check_target(self.client, target)
+        if location in (None, "", "none", target):
+            return current
+        name = current["name"]
+        if current["status"] != "Stopped":
+            allowed = self.params["restart_on_change"] or self.params["state"] == "stopped"
+            if not allowed or current.get("ephemeral"):
+                raise LxdkitError(
+                    "target: instance %r is %s on cluster member %s and LXD moves only stopped instances; set "
+                    "restart_on_change=true to stop it, move it to %s and start it again, or state=stopped%s"
+                    % (name, current["status"], location, target,
+                       "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+            if current["status"] == "Frozen":
+                self._act(name, "unfreeze")
+            self._act(name, "stop")
+            current = dict(current, status="Stopped")
+        before = dict(instance_view(current), location=location)
+        self.reconciler.step("move", before, dict(before, location=target),
+                             lambda: self.client.send("POST", self._path(name), dict(name=name, migration=True), target=target))
+        return dict(current, location=target)
 
     def _stopped_for_rename(self, current, state):
         """LXD renames only stopped instances; stopping one is the user's call, said by state

@@ -115,3 +115,62 @@ def test_a_snapshot_prune_run_reports_deleted_kept_and_untouched(capsys):
     assert result["match"] == "auto-*" and result["untouched"] == ["manual"]
     assert result["deleted"] == [{"name": "auto-1", "time": "2026-11-01T00:00:00+00:00"}]
     assert writes(fake) == []
+
+
+CLUSTERED_ENVIRONMENT = {"server_name": "member1", "server_version": "5.0.2", "server_clustered": True}
+
+
+def _clustered_instance(status, location="member1"):
+    fake = FakeLxd(server=dict(FakeLxd().server, environment=CLUSTERED_ENVIRONMENT))
+    instance = {"name": "c1", "status": status, "location": location, "profiles": ["default"], "config": {}, "devices": {},
+                "ephemeral": False, "description": "", "type": "container"}
+    fake.route("GET", "instances/c1", sync(instance), sync(dict(instance, location="member2", status="Stopped")))
+    fake.route("POST", "instances/c1", sync(None))
+    fake.route("PUT", "instances/c1/state", sync(None))
+    return fake
+
+
+def test_instance_on_another_member_is_moved_to_target_when_stopped(capsys):
+    fake = _clustered_instance("Stopped")
+    result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="stopped")
+    assert result["changed"] is True and writes(fake) == ["POST instances/c1"]
+    move = fake.requested("POST", "instances/c1")[0]
+    assert move.params.get("target") == "member2" and move.json == {"name": "c1", "migration": True}
+
+
+def test_instance_move_to_target_in_check_mode_writes_nothing(capsys):
+    fake = _clustered_instance("Stopped")
+    result = run_module(fake, lxd_instance, capsys, check_mode=True, name="c1", target="member2", state="stopped")
+    assert result["changed"] is True and writes(fake) == []
+    assert result["actions"] == ["move"]
+    assert (result["diff"]["before"]["location"], result["diff"]["after"]["location"]) == ("member1", "member2")
+
+
+def test_instance_already_on_target_is_not_moved(capsys):
+    fake = _clustered_instance("Stopped", location="member2")
+    result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="stopped")
+    assert result["changed"] is False and writes(fake) == []
+
+
+def test_running_instance_on_another_member_needs_a_restart_allowed(capsys):
+    fake = _clustered_instance("Running")
+    result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="started")
+    assert result["failed"] is True and "LXD moves only stopped instances" in result["msg"] and "restart_on_change" in result["msg"]
+    assert writes(fake) == []
+
+
+def test_running_instance_is_stopped_moved_and_started_when_restart_allowed(capsys):
+    fake = _clustered_instance("Running")
+    result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="started", restart_on_change=True)
+    assert result["changed"] is True
+    assert writes(fake) == ["PUT instances/c1/state", "POST instances/c1", "PUT instances/c1/state"]
+    assert [request.json["action"] for request in fake.requested("PUT", "instances/c1/state")] == ["stop", "start"]
+
+
+def test_target_on_a_standalone_server_is_refused(capsys):
+    fake = FakeLxd()
+    instance = {"name": "c1", "status": "Stopped", "location": "none", "profiles": ["default"], "config": {}, "devices": {},
+                "ephemeral": False, "description": "", "type": "container"}
+    fake.route("GET", "instances/c1", sync(instance))
+    result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="stopped")
+    assert result["failed"] is True and "standalone" in result["msg"] and writes(fake) == []
