@@ -17,6 +17,9 @@ SERVER_DEFAULTED = ("ipv4.address", "ipv4.nat", "ipv6.address", "ipv6.nat")
 # Values LXD replaces by concrete ones; once the network exists they match whatever LXD chose.
 RESOLVED_VALUES = ("auto",)
 
+# The keys one cluster member may have its own value for (with ``target`` or ``member_config``).
+NETWORK_MEMBER_KEYS = ("bgp.ipv4.nexthop", "bgp.ipv6.nexthop", "bridge.external_interfaces", "parent")
+
 # Keys the tutorials write on the wrong network type, and what to write instead.
 _WRONG_KEYS = {
     "bridge": {

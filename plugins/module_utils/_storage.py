@@ -103,8 +103,8 @@ def check_member_keys(target, environment, where, config):
             raise LxdkitError("config.%s is not a per-member key: with target, config takes only %s; set the other keys "
                               "in a task without target" % (key, ", ".join(MEMBER_KEYS)))
         if clustered and not target and key in MEMBER_KEYS:
-            raise LxdkitError("config.%s is per cluster member on the clustered LXD at %s: set it in a task with target "
-                              "(one per member)" % (key, where))
+            raise LxdkitError("config.%s is per cluster member on the clustered LXD at %s: give it in member_config (one "
+                              "value per member), or in a task with target (one per member)" % (key, where))
 
 
 def blocking_users(used_by):

@@ -58,7 +58,20 @@ options:
     description:
       - Cluster member. With it, O(config) holds that member's own keys (C(bridge.external_interfaces),
         C(parent), ...); a cluster network is created on every member this way, then once without target.
+      - Mutually exclusive with O(member_config).
     type: str
+  member_config:
+    description:
+      - Cluster members' own keys, by member name (C(bridge.external_interfaces), C(parent),
+        C(bgp.ipv4.nexthop), C(bgp.ipv6.nexthop)), for a clustered LXD only: one task instead of
+        one per member. The network is defined (pending) on every member that lacks a definition,
+        with the keys given here (none for a member left out), then created for the whole cluster
+        with O(config), which then holds only the shared keys.
+      - On later runs each member's listed keys are compared and changed (C(PATCH) with that
+        member as target). A member name that is not in the cluster, or a key that is not per
+        member, is refused before anything is sent. The diff and RV(member_config) show each
+        member's keys.
+    type: dict
 seealso:
   - module: lxdkit.lxd.lxd_network_acl
   - module: lxdkit.lxd.lxd_profile
@@ -108,6 +121,17 @@ EXAMPLES = r"""
     config:
       security.acls: web-in
 
+- name: A cluster bridge, defined on every member (each with its own uplink), then created
+  lxdkit.lxd.lxd_network:
+    name: clusterbr0
+    config:
+      ipv4.address: 10.20.0.1/24
+      ipv4.nat: false
+      ipv6.address: none
+    member_config:
+      node1: {bridge.external_interfaces: eth1}
+      node2: {bridge.external_interfaces: eth2}
+
 - name: Delete a network (fails while instances or profiles use it)
   lxdkit.lxd.lxd_network:
     name: backend0
@@ -125,6 +149,11 @@ network_state:
   returned: always
   type: dict
   sample: {state: up, addresses: [{family: inet, address: 10.10.10.1, netmask: "24", scope: global}]}
+member_config:
+  description: Each member's keys that O(member_config) manages, as they are after the task (planned in check mode).
+  returned: when O(member_config) is given
+  type: dict
+  sample: {node1: {bridge.external_interfaces: eth1}, node2: {bridge.external_interfaces: eth2}}
 actions:
   description: What the task did (or would do in check mode), in order.
   returned: always
@@ -134,9 +163,10 @@ actions:
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._member_config import MemberDefinitions, per_member_config, shared_config_only
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
-from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES, check_keys_for_type
+from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES, NETWORK_MEMBER_KEYS, check_keys_for_type
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import network_view
@@ -149,7 +179,10 @@ class NetworkManager(LxdManager):
         check_object_name("name", name)
         check_object_name("new_name", new_name)
         self.config = string_map("config", self.params["config"])
-        target = self.params["target"]
+        target, member_config = self.params["target"], self.params["member_config"]
+        if member_config is not None:
+            per_member = per_member_config(self.client, "member_config", member_config, NETWORK_MEMBER_KEYS, "network")
+            shared_config_only("config", self.config, NETWORK_MEMBER_KEYS)
         self.networks = self.resources("network", "networks", network_view, params={"target": target} if target else None)
         current = self.networks.find(name)
         if current is not None and current.get("managed") is False:
@@ -165,18 +198,37 @@ class NetworkManager(LxdManager):
             raise LxdkitError("type: network %s is a %s and LXD cannot change a network's type to %s; delete it and create it anew"
                               % (name, current.get("type"), wanted_type))
         check_keys_for_type(current["type"] if current else wanted_type or "bridge", self.config)
-        before = network_view(current) or dict(name=name, type=wanted_type or "bridge", description="", config={})
-        wanted = dict(before, config=desired_map(before["config"], self.config, self.params["merge_config"], **NETWORK_CONFIG_RULES))
-        if self.params["description"] is not None:
-            wanted["description"] = self.params["description"]
+        network_type = current["type"] if current else wanted_type or "bridge"
+        if member_config is not None:
+            for member_keys in per_member.values():
+                check_keys_for_type(network_type, member_keys)
+            planned = MemberDefinitions(self.networks, name, per_member).reconcile(
+                current, network_view, dict(name=name, type=network_type), self._shared)
+            network = self.networks.final(name, dict(current or {}, managed=True, used_by=[], locations=sorted(per_member), **planned))
+            return self.reconciler.result(network=network, member_config=planned["member_config"],
+                                          network_state=None if self.reconciler.check_mode else self._state(name))
+        before = network_view(current) or dict(name=name, type=network_type, description="", config={})
+        wanted = self._shared(before)
         if current is None:
             self.networks.create(wanted, target=target)
             planned = dict(wanted, managed=True, used_by=[])
+        elif current.get("status") == "Pending" and not target:
+            # Defined on the members: a POST without target creates it for the cluster.
+            self.reconciler.step("create", dict(before, status="Pending"), dict(wanted, status="Created"),
+                                 lambda: self.client.send("POST", "networks", wanted))
+            planned = dict(current, status="Created", **wanted)
         else:
             self.networks.update(before, wanted, dict(description=wanted["description"], config=wanted["config"]))
             planned = dict(current, **wanted)
         network = self.networks.final(name, planned)
         return self.reconciler.result(network=network, network_state=None if self.reconciler.check_mode else self._state(name))
+
+    def _shared(self, before):
+        """The network as the task wants it: description and (shared) config."""
+        wanted = dict(before, config=desired_map(before["config"], self.config, self.params["merge_config"], **NETWORK_CONFIG_RULES))
+        if self.params["description"] is not None:
+            wanted["description"] = self.params["description"]
+        return wanted
 
     def _state(self, name):
         return self.client.find(self.networks.path(name, "state"), params=self.networks.params)
@@ -201,7 +253,9 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             new_name=dict(type="str"),
             target=dict(type="str"),
+            member_config=dict(type="dict"),
         ),
+        mutually_exclusive=[("target", "member_config")],
     )
 
 

@@ -76,8 +76,22 @@ options:
         O(config) holds only that member's own keys (C(source), C(size), C(zfs.pool_name),
         C(lvm.vg_name), C(lvm.thinpool_name)), keys it does not list are kept, and a new pool is
         only defined (pending) on that member; once it is defined on every member, a task
-        without O(target) creates it. In a cluster, those keys go only with O(target).
+        without O(target) creates it. In a cluster, those keys go only with O(target) or
+        O(member_config).
+      - Mutually exclusive with O(member_config).
     type: str
+  member_config:
+    description:
+      - Cluster members' own keys, by member name (C(source), C(size), C(zfs.pool_name),
+        C(lvm.vg_name), C(lvm.thinpool_name)), for a clustered LXD only: one task instead of one
+        per member. The pool is defined (pending) on every member that lacks a definition, with
+        the keys given here (none for a member left out), then created for the whole cluster with
+        O(config), which then holds only the shared keys.
+      - On later runs each member's listed keys are compared and changed (C(PATCH) with that
+        member as target); create-only keys (C(source), C(size), ...) are refused as in O(config).
+      - A member name that is not in the cluster, or a key that is not per member, is refused
+        before anything is sent. The diff and RV(member_config) show each member's keys.
+    type: dict
 notes:
   - Options follow community.general.lxd_storage_pool (O(name), O(driver), O(config),
     O(description), O(state), O(target), O(project)), and RV(old_state) and RV(actions)
@@ -139,6 +153,16 @@ EXAMPLES = r"""
     name: local2
     driver: zfs
 
+- name: The same cluster pool in one task, each member's disk in member_config
+  lxdkit.lxd.lxd_storage_pool:
+    name: local2
+    driver: zfs
+    config:
+      volume.size: 10GiB
+    member_config:
+      node1: {source: /dev/sdb}
+      node2: {source: /dev/sdc}
+
 - name: Delete a pool (fails while instances, profiles or volumes use it)
   lxdkit.lxd.lxd_storage_pool:
     name: data
@@ -166,6 +190,11 @@ actions:
   type: list
   elements: str
   sample: [create]
+member_config:
+  description: Each member's keys that O(member_config) manages, as they are after the task (planned in check mode).
+  returned: when O(member_config) is given
+  type: dict
+  sample: {node1: {source: /dev/sdb}, node2: {source: /dev/sdc}}
 old_state:
   description: Whether the pool existed before the task, as community.general.lxd_storage_pool reports it.
   returned: always
@@ -174,12 +203,14 @@ old_state:
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._member_config import MemberDefinitions, per_member_config, shared_config_only
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import check_target
 from ansible_collections.lxdkit.lxd.plugins.module_utils._storage import (
     DRIVERS,
+    MEMBER_KEYS,
     STORAGE_POOL_CONFIG_RULES,
     blocking_users,
     check_create_only,
@@ -199,7 +230,12 @@ class StoragePoolManager(LxdManager):
         config = string_map("config", self.params["config"])
         environment = self.client.server.get("environment", {})
         check_target(self.client, target)
-        check_member_keys(target, environment, self.client.where, config)
+        member_config = self.params["member_config"]
+        if member_config is None:
+            check_member_keys(target, environment, self.client.where, config)
+        else:
+            per_member = per_member_config(self.client, "member_config", member_config, MEMBER_KEYS, "storage pool")
+            shared_config_only("config", config, MEMBER_KEYS)
         pools = self.resources("storage pool", "storage-pools", storage_pool_view, params={"target": target} if target else None)
         current = pools.find(name)
         old_state = "present" if current else "absent"
@@ -208,6 +244,10 @@ class StoragePoolManager(LxdManager):
             return self.reconciler.result(storage_pool=None, old_state=old_state)
         driver = self._driver(name, current, environment)
         check_keys_for_driver(driver, config)
+        if member_config is not None:
+            for member_keys in per_member.values():
+                check_keys_for_driver(driver, member_keys)
+            return self._cluster_pool(pools, name, driver, current, config, per_member, old_state)
         before = storage_pool_view(current) or dict(name=name, driver=driver, description="", config={})
         # A member's task manages only the keys it lists: LXD keeps the pool's shared keys apart.
         merge = self.params["merge_config"] or bool(target)
@@ -217,6 +257,11 @@ class StoragePoolManager(LxdManager):
         if current is None:
             pools.create(wanted, target=target)
             planned = dict(wanted, status="Pending" if target else "Created", locations=[target] if target else ["none"], used_by=[])
+        elif current.get("status") == "Pending" and not target:
+            # Defined on the members: a POST without target creates it for the cluster.
+            self.reconciler.step("create", dict(before, status="Pending"), dict(wanted, status="Created"),
+                                 lambda: self.client.send("POST", "storage-pools", wanted))
+            planned = dict(current, status="Created", **wanted)
         else:
             check_create_only(name, driver, current.get("status"), before["config"], wanted["config"])
             pools.update(before, wanted, dict(description=wanted["description"], config=wanted["config"]))
@@ -224,6 +269,30 @@ class StoragePoolManager(LxdManager):
         pool = pools.final(name, planned)
         # LXD 5.0 says null for a pool nothing uses.
         return self.reconciler.result(storage_pool=dict(pool, used_by=list(pool.get("used_by") or [])), old_state=old_state)
+
+    def _cluster_pool(self, pools, name, driver, current, config, per_member, old_state):
+        """The pool with member_config: defined on each member, then created; or each member's
+        keys and the shared part brought to the task."""
+        def shared(state):
+            wanted = dict(state, config=desired_map(state["config"], config, self.params["merge_config"], **STORAGE_POOL_CONFIG_RULES))
+            if self.params["description"] is not None:
+                wanted["description"] = self.params["description"]
+            return wanted
+
+        def check_member(member, current_keys, wanted_keys):
+            try:
+                check_create_only(name, driver, "Created", current_keys, wanted_keys)
+            except LxdkitError as exc:
+                raise LxdkitError("member_config.%s: %s" % (member, exc.msg))
+
+        def check_shared(state, wanted):
+            check_create_only(name, driver, state["status"], state["config"], wanted["config"])
+
+        planned = MemberDefinitions(pools, name, per_member).reconcile(
+            current, storage_pool_view, dict(name=name, driver=driver), shared, check_member, check_shared)
+        pool = pools.final(name, dict(current or {}, locations=sorted(per_member), used_by=[], **planned))
+        pool = dict(pool, used_by=list(pool.get("used_by") or []))
+        return self.reconciler.result(storage_pool=pool, member_config=planned["member_config"], old_state=old_state)
 
     def _driver(self, name, current, environment):
         """The pool's driver: the existing pool's, or the one asked for a new pool."""
@@ -250,7 +319,9 @@ def main():
             merge_config=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             target=dict(type="str"),
+            member_config=dict(type="dict"),
         ),
+        mutually_exclusive=[("target", "member_config")],
     )
 
 
