@@ -63,8 +63,8 @@ options:
   member_config:
     description:
       - Cluster members' own keys, by member name (C(bridge.external_interfaces), C(parent),
-        C(bgp.ipv4.nexthop), C(bgp.ipv6.nexthop)), for a clustered LXD only: one task instead of
-        one per member. The network is defined (pending) on every member that lacks a definition,
+        C(bgp.ipv4.nexthop), C(bgp.ipv6.nexthop)), for a clustered LXD only (one task instead of
+        one per member). The network is defined (pending) on every member that lacks a definition,
         with the keys given here (none for a member left out), then created for the whole cluster
         with O(config), which then holds only the shared keys.
       - On later runs each member's listed keys are compared and changed (C(PATCH) with that

@@ -83,8 +83,8 @@ options:
   member_config:
     description:
       - Cluster members' own keys, by member name (C(source), C(size), C(zfs.pool_name),
-        C(lvm.vg_name), C(lvm.thinpool_name)), for a clustered LXD only: one task instead of one
-        per member. The pool is defined (pending) on every member that lacks a definition, with
+        C(lvm.vg_name), C(lvm.thinpool_name)), for a clustered LXD only (one task instead of one
+        per member). The pool is defined (pending) on every member that lacks a definition, with
         the keys given here (none for a member left out), then created for the whole cluster with
         O(config), which then holds only the shared keys.
       - On later runs each member's listed keys are compared and changed (C(PATCH) with that
