@@ -112,6 +112,13 @@ def source_spec(params):
 
 def _source_from_dict(source, params):
     kind = source.get("type")
+    if kind is None:
+        # What the keys name: an image (alias, fingerprint) or an instance to copy (source).
+        kind = "image" if source.get("alias") or source.get("fingerprint") else "copy" if source.get("source") else None
+        if kind is None:
+            raise LxdkitError("source needs a type (one of %s), or source.alias / source.fingerprint for an image"
+                              % ", ".join(sorted(SOURCE_KEYS)))
+        source = dict(source, type=kind)
     if kind == "migration":
         raise LxdkitError("source.type=migration (an instance from another LXD server) is done by lxdkit.lxd.lxd_instance_migration; "
                           "this module takes source.type image, copy or none")

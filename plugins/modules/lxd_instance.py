@@ -55,6 +55,7 @@ options:
         O(source_instance). C(type=none) makes an empty instance (no root file system; a
         container to fill yourself, which cannot start until then, so it needs O(state=stopped)
         or O(state=present); a virtual machine to install from an ISO).
+        Without C(type), C(alias) or C(fingerprint) mean V(image) and C(source) means V(copy).
         Other types and keys are refused, naming them; C(type=migration) is done by
         M(lxdkit.lxd.lxd_instance_migration).
       - When LXD cannot get the image from C(server) (or O(source_server)), the task fails

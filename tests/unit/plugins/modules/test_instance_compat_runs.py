@@ -69,6 +69,13 @@ def test_community_general_example_runs_with_a_local_alias(capsys):
     assert "warnings" not in result
 
 
+def test_a_dict_without_type_is_what_its_keys_name(capsys):
+    fake = FakeLxd()
+    creatable(fake, "Stopped")
+    result = run_module(fake, lxd_instance, capsys, name="c1", state="stopped", source={"alias": "busybox"})
+    assert result["actions"] == ["create"] and created_source(fake) == {"type": "image", "alias": "busybox"}
+
+
 def test_a_local_fingerprint_in_the_dict_is_looked_up_as_a_fingerprint(capsys):
     fake = FakeLxd()
     creatable(fake, "Stopped")
@@ -108,7 +115,7 @@ def test_an_unreachable_image_server_is_named_by_its_option(capsys):
 
 
 @pytest.mark.parametrize("source, expected", [
-    ({"alias": "busybox"}, "source.type must be one of copy, image, none, not None"),
+    ({"server": "https://images.example.com"}, "source needs a type (one of copy, image, none), or source.alias"),
     ({"type": "vm", "alias": "busybox"}, "source.type must be one of copy, image, none, not 'vm'"),
     ({"type": "migration", "mode": "pull"}, "is done by lxdkit.lxd.lxd_instance_migration"),
     ({"type": "image"}, "needs one of source.alias or source.fingerprint (not both)"),
