@@ -186,7 +186,30 @@ class LxdClient:
         if status == 403:
             return LxdkitError("LXD at %s refused %s %s (403, client not trusted or not allowed in project %s): %s"
                                % (self.where, method, path, self.project, text), status=403, lxd_error=text)
-        return LxdkitError("LXD refused %s %s: %s" % (method, path, text), status=status, lxd_error=text)
+        return LxdkitError("LXD refused %s %s: %s%s" % (method, path, text, self._member_hint(path, text)), status=status, lxd_error=text)
+
+    def _member_hint(self, path, text):
+        """When a cluster member could not be reached: which one, and its status (LXD's error
+        names none: "Missing event connection with target cluster member")."""
+        if "cluster member" not in text.lower() or not self.server.get("environment", {}).get("server_clustered"):
+            return ""
+        try:
+            members = self.get("cluster/members", params={"recursion": 1}) or []
+            located = None
+            parts = path.strip("/").split("/")
+            if parts[0] == "instances" and len(parts) > 1:
+                located = dict((i.get("name"), i.get("location")) for i in self.get("instances", params={"recursion": 1}) or []).get(parts[1])
+        except LxdkitError:
+            return ""
+        down = [m for m in members if m.get("status") not in ("Online", "Evacuated")]
+        if located:
+            member = next((m for m in members if m.get("server_name") == located), {})
+            return " (instance %s is on cluster member %s, which is %s: %s)" % (
+                parts[1], located, (member.get("status") or "unknown").lower(), member.get("message") or "no message")
+        if down:
+            return " (cluster members not online: %s)" % ", ".join(
+                "%s, %s: %s" % (m.get("server_name"), (m.get("status") or "unknown").lower(), m.get("message") or "no message") for m in down)
+        return ""
 
     def _translated(self, exc, method, path, what, connecting=False):
         """The one translation of a transport failure (``_http.HttpError``) into ``LxdkitError``."""

@@ -2,9 +2,12 @@
 # fabric.sh: extra LXD daemons ("servers") on this machine, for tests that need more than one
 # server (remotes over HTTPS, trust, and later copies and moves between servers).
 #
-#   fabric.sh up [--kind lxd] NAME...   start each NAME, ready to use; a NAME that is up already is
+#   fabric.sh up [--kind lxd] [--bare] NAME...
+#                                       start each NAME, ready to use; a NAME that is up already is
 #                                       left alone (no-op), a half-made one (a killed run, a dead
-#                                       daemon) is cleaned and made again
+#                                       daemon) is cleaned and made again. --bare: only its HTTPS
+#                                       address is set (no pool, network or profile devices): a
+#                                       server ready to join a cluster
 #   fabric.sh down [NAME...]            stop and remove NAME (every daemon of the fabric when no
 #                                       NAME is given); also cleans half-made ones; safe to repeat
 #   fabric.sh restart NAME...           start NAME's daemon again with its state (instances, images,
@@ -155,13 +158,16 @@ lxd_start() {  # NAME
   fi
 }
 
-lxd_init() {  # NAME ADDRESS BRIDGE_ADDRESS
+lxd_init() {  # NAME ADDRESS BRIDGE_ADDRESS [bare]
   local name=$1 dir
   dir=$(dir_of "$name")
   cat > "$dir/preseed.yaml" <<EOF
 config:
   core.https_address: $2:$PORT
   images.auto_update_interval: "0"
+EOF
+  if [ "${4:-}" != bare ]; then
+    cat >> "$dir/preseed.yaml" <<EOF
 storage_pools:
 - name: default
   driver: dir
@@ -178,6 +184,7 @@ profiles:
     root: {path: /, pool: default, type: disk}
     eth0: {name: eth0, network: lxdbr0, type: nic}
 EOF
+  fi
   LXD_DIR="$dir/lxd" timeout 120 lxd init --preseed < "$dir/preseed.yaml"
 }
 
@@ -273,8 +280,8 @@ restart_one() {  # NAME
   log "$name: restarted in $(elapsed "$t0" "$(now)") s (pid $(pid_of "$name"))"
 }
 
-up_one() {  # NAME KIND
-  local name=$1 kind=$2 dir slot address t0 t1 t2 t3 pid
+up_one() {  # NAME KIND [bare]
+  local name=$1 kind=$2 bare=${3:-} dir slot address t0 t1 t2 t3 pid
   dir=$(dir_of "$name")
   if is_up "$name"; then
     [ "$(kind_of "$name")" = "$kind" ] || die "$name is up as kind $(kind_of "$name"), not $kind: run down $name first"
@@ -292,11 +299,12 @@ up_one() {  # NAME KIND
   mkdir -p "$dir"
   echo "$slot" > "$dir/slot"       # first, so that down finds the veth of a killed run
   echo "$kind" > "$dir/kind"
+  if [ -n "$bare" ]; then touch "$dir/bare"; fi
   make_netns "$name" "$slot"
   t1=$(now)
   "${kind}_start" "$name"
   t2=$(now)
-  "${kind}_init" "$name" "$address" "$INNER_NET.$slot.1/24" >/dev/null
+  "${kind}_init" "$name" "$address" "$INNER_NET.$slot.1/24" ${bare:+"$bare"} >/dev/null
   curl -sk --noproxy '*' --max-time 10 -o /dev/null "https://$address:$PORT/1.0" || die "$name: no HTTPS answer at https://$address:$PORT"
   t3=$(now)
   touch "$dir/ready"
@@ -377,19 +385,22 @@ with_lock() {
 }
 
 cmd_up() {
-  local kind=lxd name
-  if [ "${1:-}" = --kind ]; then
-    kind=${2:?--kind needs a value}
-    shift 2
-  fi
-  [ $# -gt 0 ] || die "usage: fabric.sh up [--kind lxd] NAME..."
+  local kind=lxd bare="" name
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --kind) kind=${2:?--kind needs a value}; shift 2 ;;
+      --bare) bare=bare; shift ;;
+      *) break ;;
+    esac
+  done
+  [ $# -gt 0 ] || die "usage: fabric.sh up [--kind lxd] [--bare] NAME..."
   case " $KINDS " in
     *" $kind "*) ;;
     *) die "kind '$kind' is not implemented: the kinds are: $KINDS (add ${kind}_dir_var, ${kind}_start, ${kind}_ready, ${kind}_init, ${kind}_shutdown and ${kind}_stop)" ;;
   esac
   for name in "$@"; do check_name "$name"; done
   with_lock
-  for name in "$@"; do up_one "$name" "$kind"; done
+  for name in "$@"; do up_one "$name" "$kind" ${bare:+"$bare"}; done
 }
 
 cmd_restart() {
@@ -405,10 +416,15 @@ cmd_down() {
   for name in "$@"; do check_name "$name"; done
   with_lock
   if [ $# -gt 0 ]; then names="$*"; else names=$(known_names); fi
+  # In parallel: a cluster member's shutdown waits for its peers (dqlite), so members stopped one
+  # after the other would each wait for the ones already gone.
+  local pids=() failed=0 pid
   for name in $names; do
-    down_one "$name"
-    log "$name: down"
+    (down_one "$name" && log "$name: down") &
+    pids+=("$!")
   done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ "$failed" = 0 ] || die "down: some daemons could not be removed (see above)"
   teardown_host_if_unused
 }
 
@@ -467,5 +483,5 @@ case "$command" in
   restart) cmd_restart "$@" ;;
   status) cmd_status ;;
   env) cmd_env "$@" ;;
-  *) die "usage: fabric.sh up [--kind lxd] NAME... | down [NAME...] | restart NAME... | status | env [--json] NAME" ;;
+  *) die "usage: fabric.sh up [--kind lxd] [--bare] NAME... | down [NAME...] | restart NAME... | status | env [--json] NAME" ;;
 esac
