@@ -55,9 +55,12 @@ options:
   state:
     description:
       - V(present) the member exists as described (a join token for a name that is no member).
-      - V(evacuated) its instances are moved to (or stopped on, per their C(cluster.evacuate))
-        other members and it takes no new ones (C(lxc cluster evacuate)); V(restored) it takes
-        them back (C(lxc cluster restore)). Both change nothing when the member is so already.
+      - V(evacuated) its instances are moved to other members, or stopped, per their
+        C(cluster.evacuate), and it takes no new ones (C(lxc cluster evacuate)); V(restored) it
+        takes them back (C(lxc cluster restore)). Both change nothing when the member is so
+        already. LXD 5.0.2's default, C(cluster.evacuate=auto), stops a container that has a
+        proxy device instead of moving it (seen in this collection's tests); set
+        C(cluster.evacuate=migrate) on instances that must keep serving.
       - V(absent) removes the member (C(lxc cluster remove)) and revokes pending join tokens for
         its name; LXD refuses while instances live on it, and when the cluster would lose its
         database quorum, and the task reports LXD's reason.
