@@ -40,6 +40,11 @@ class LxdManager:
             client.server  # connect first: the lock is keyed by the resolved endpoint (where)
         return instance_locks([(client.where, client.project, name) for client, name in wanted])
 
+    def warn_secret(self, secret, what):
+        """A result that holds a secret (a token) is logged unless the task says no_log."""
+        if secret and not self.module.no_log:
+            self.module.warn("the result holds %s: set no_log: true on this task (the registered result keeps it)" % what)
+
     def resources(self, kind, collection, view, params=None):
         """The shared lifecycle steps (``_resources.Resources``) for objects of one kind."""
         return Resources(self.client, self.reconciler, kind, collection, view, params)

@@ -17,7 +17,7 @@ description:
   - A server that is a member already is left alone when it is the member O(server_name) of the
     cluster the token names (a rerun changes nothing); a member of another cluster, or under
     another name, is an error that says so.
-  - Joining wipes what the joining server had: it takes the cluster's storage pools, networks,
+  - Joining wipes what the joining server had; it takes the cluster's storage pools, networks,
     profiles and images. Join servers that are new (C(lxd init) not run, or only
     C(core.https_address) set); LXD refuses a join while the server has instances.
   - Issue the token with M(lxdkit.lxd.lxd_cluster_member) (O(lxdkit.lxd.lxd_cluster_member#module:state=present)
@@ -55,7 +55,7 @@ options:
   member_config:
     description:
       - This server's own values for the cluster's storage pools and networks, as LXD's join takes
-        them (C(lxc query /1.0/cluster) on a member lists what they are): a list of
+        them (C(lxc query /1.0/cluster) on a member lists what they are), a list of
         C(entity) (V(storage-pool) or V(network)), C(name), C(key) and C(value). A C(dir) pool
         needs none; a C(zfs) or C(lvm) pool needs its C(source) here.
     type: list

@@ -10,13 +10,13 @@ module: lxd_cluster_member
 short_description: Manage the members of an LXD cluster, and issue join tokens
 version_added: 0.2.0
 description:
-  - Run against the cluster (any member's socket or address). Manages one member by name: its
+  - Run against the cluster (any member's socket or address). Manages one member by name (its
     description, failure domain, groups and config; evacuates it before maintenance and
-    restores it afterwards; removes it.
+    restores it afterwards; removes it).
   - For a name that is not a member yet, O(state=present) issues a join token (C(lxc cluster
     add NAME)) and returns it as RV(join_token); while that token is pending a rerun returns it
     again and changes nothing. Pass it to M(lxdkit.lxd.lxd_cluster) on the new server.
-  - An offline member (its daemon down or unreachable) cannot be evacuated, restored or changed:
+  - An offline member (its daemon down or unreachable) cannot be evacuated, restored or changed;
     the task fails naming it and its status; O(force=true) removes it all the same.
 author:
   - lxdkit maintainers (@lxdkit)
@@ -79,10 +79,11 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: A join token for node3
+- name: A join token for node3 (a secret, hence no_log)
   lxdkit.lxd.lxd_cluster_member:
     name: node3
   register: node3
+  no_log: true
 
 - name: Node2 in rack 2
   lxdkit.lxd.lxd_cluster_member:
@@ -187,11 +188,14 @@ class ClusterMemberManager(LxdManager):
     def _token(self, cluster, name):
         pending = cluster.tokens(name)
         if pending:
-            return self.reconciler.result(member=None, join_token=join_token_string(pending[-1]))
-        issued = {}
-        self.reconciler.step("issue join token", None, dict(name=name, status="join token pending"),
-                             lambda: issued.update(operation=cluster.issue_token(name)))
-        return self.reconciler.result(member=None, join_token=join_token_string(issued["operation"]) if issued else None)
+            token = join_token_string(pending[-1])
+        else:
+            issued = {}
+            self.reconciler.step("issue join token", None, dict(name=name, status="join token pending"),
+                                 lambda: issued.update(operation=cluster.issue_token(name)))
+            token = join_token_string(issued["operation"]) if issued else None
+        self.warn_secret(token, "a cluster join token, a secret that lets a server join the cluster")
+        return self.reconciler.result(member=None, join_token=token)
 
     def _absent(self, cluster, name, current):
         for token in cluster.tokens(name):

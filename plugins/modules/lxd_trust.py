@@ -382,9 +382,7 @@ class TrustManager(LxdManager):
         return dict(tokens=[token_view(operation) for operation in operations])
 
     def _warn_unless_no_log(self, token):
-        if token and not self.module.no_log:
-            self.module.warn("the result holds a trust token, a secret that lets a client in: set no_log: true on this task "
-                             "(the registered result keeps the token)")
+        self.warn_secret(token, "a trust token, a secret that lets a client in")
 
 
 def main():
