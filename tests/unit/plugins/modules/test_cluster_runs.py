@@ -99,7 +99,8 @@ def test_bad_tokens_and_names_are_refused_before_anything_is_sent(capsys):
         "join_token is not a cluster join token")
     trust = base64.b64encode(json.dumps({"client_name": "c", "fingerprint": "ab", "addresses": ["x:1"], "secret": "s"}).encode()).decode()
     assert "it lacks server_name" in run_module(fake, lxd_cluster, capsys, server_name="m3", join_token=trust)["msg"]
-    msg = run_module(fake, lxd_cluster, capsys, server_name="m3", join_token=token_for("m3"), member_config=[{"entity": "disk", "name": "x", "key": "y"}])["msg"]
+    msg = run_module(fake, lxd_cluster, capsys, server_name="m3", join_token=token_for("m3"),
+                     member_config=[{"entity": "disk", "name": "x", "key": "y"}])["msg"]
     assert msg == "member_config[0].entity must be storage-pool or network, got 'disk'"
     assert writes(fake) == []
 
