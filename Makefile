@@ -119,7 +119,7 @@ demo: venv collection lxd
 
 # One Molecule scenario per role, against the real LXD (run from the build copy, where the
 # collection resolves as lxdkit.lxd).
-ROLES := web_server dns_server backup_rotation
+ROLES := web_server dns_server backup_rotation cluster
 molecule: venv collection lxd
 	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test); done
 
