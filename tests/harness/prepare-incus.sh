@@ -4,7 +4,7 @@
 # bookworm-backports (incus-base + incus-client only: containers, 7 packages), its daemon
 # started without systemd and answering, initialised once by a preseed (never 'auto'): a dir
 # pool 'default', a NAT-less bridge incusbr0 on an explicit subnet, the default profile with
-# root and eth0; and the busybox test image, exported from the main LXD (prepare-lxd.sh builds
+# root and eth0; HTTPS on 127.0.0.1:8444; and the busybox test image, exported from the main LXD (prepare-lxd.sh builds
 # it), as the same alias. A second run only checks and takes about a second.
 #
 # The daemon: /usr/libexec/incus/incusd --group root, in its own session, its PID in
@@ -83,6 +83,11 @@ profiles:
     root: {path: /, pool: default, type: disk}
     eth0: {name: eth0, network: $BRIDGE, type: nic}
 EOF
+fi
+
+# HTTPS on loopback only (LXD has 127.0.0.1:8443), for the tests of url/trust options against Incus.
+if [ -z "$(incus config get core.https_address)" ]; then
+  incus config set core.https_address 127.0.0.1:8444
 fi
 
 # The busybox image, the same one (same fingerprint) as in the main LXD; re-imported when the
