@@ -4,8 +4,9 @@
 # bookworm-backports (incus-base + incus-client only: containers, 7 packages), its daemon
 # started without systemd and answering, initialised once by a preseed (never 'auto'): a dir
 # pool 'default', a NAT-less bridge incusbr0 on an explicit subnet, the default profile with
-# root and eth0; HTTPS on 127.0.0.1:8444; and the busybox test image, exported from the main LXD (prepare-lxd.sh builds
-# it), as the same alias. A second run only checks and takes about a second.
+# root and eth0; HTTPS on 127.0.0.1:8444; and the busybox and Debian test images, exported
+# from the main LXD (prepare-lxd.sh builds them), as the same aliases. The first run takes about
+# 15 s once the packages are installed; a second run only checks and takes under a second.
 #
 # The daemon: /usr/libexec/incus/incusd --group root, in its own session, its PID in
 # $INCUS_PID_FILE, its log in $INCUS_LOG. Stop it by that PID (or 'incus admin shutdown'),
@@ -90,34 +91,41 @@ if [ -z "$(incus config get core.https_address)" ]; then
   incus config set core.https_address 127.0.0.1:8444
 fi
 
-# The busybox image, the same one (same fingerprint) as in the main LXD; re-imported when the
-# main LXD's was rebuilt.
-alias_fingerprint() {  # client (lxc or incus)
+# The test images, the same ones (same fingerprints) as in the main LXD: busybox, and the Debian
+# one (python3, for the connection plugin and the roles); re-imported when the main LXD's was
+# rebuilt.
+alias_fingerprint() {  # client (lxc or incus), alias
   local answer
-  answer=$("$1" query "/1.0/images/aliases/$BUSYBOX_ALIAS" 2>/dev/null) || return 0
+  answer=$("$1" query "/1.0/images/aliases/$2" 2>/dev/null) || return 0
   printf '%s\n' "$answer" | sed -n 's/.*"target": *"\([0-9a-f]*\)".*/\1/p'
 }
-want=$(alias_fingerprint lxc)
-if [ -z "$want" ]; then
-  log "the main LXD has no image $BUSYBOX_ALIAS: run tests/harness/prepare-lxd.sh first" >&2
-  exit 1
-fi
-have=$(alias_fingerprint incus)
-if [ "$have" != "$want" ]; then
-  [ -z "$have" ] || { log "image $BUSYBOX_ALIAS differs from the main LXD's: replacing it"; incus image delete "$BUSYBOX_ALIAS"; }
-  log "importing image $BUSYBOX_ALIAS from the main LXD"
-  scratch=$(mktemp -d)
-  trap 'rm -rf "$scratch"' EXIT
-  lxc -q image export "$BUSYBOX_ALIAS" "$scratch/bb" >/dev/null
-  # A unified tarball (bb.tar.*) or a split image (metadata + rootfs).
-  mapfile -t parts < <(find "$scratch" -maxdepth 1 -type f -name 'bb*' | sort)
-  if [ "${#parts[@]}" -eq 1 ]; then
-    incus -q image import "${parts[0]}" --alias "$BUSYBOX_ALIAS"
-  else
-    meta=$(find "$scratch" -maxdepth 1 -type f -name 'bb.tar*' | head -n1)
-    rootfs=$(find "$scratch" -maxdepth 1 -type f -name 'bb*' ! -name 'bb.tar*' | head -n1)
-    incus -q image import "$meta" "$rootfs" --alias "$BUSYBOX_ALIAS"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+ensure_image() {  # alias
+  local alias=$1 want have meta rootfs
+  want=$(alias_fingerprint lxc "$alias")
+  if [ -z "$want" ]; then
+    log "the main LXD has no image $alias: run tests/harness/prepare-lxd.sh first" >&2
+    exit 1
   fi
-fi
+  have=$(alias_fingerprint incus "$alias")
+  [ "$have" != "$want" ] || return 0
+  [ -z "$have" ] || { log "image $alias differs from the main LXD's: replacing it"; incus image delete "$alias"; }
+  log "importing image $alias from the main LXD"
+  rm -rf "${scratch:?}"/*
+  lxc -q image export "$alias" "$scratch/image" >/dev/null
+  # A unified tarball (one file), or a split image: the metadata tarball (the smaller file, its
+  # name as lxc writes it, maybe without an extension) and the rootfs.
+  meta=$(find "$scratch" -maxdepth 1 -type f -printf '%s %p\n' | sort -n | sed -n '1s/^[0-9]* //p')
+  rootfs=$(find "$scratch" -maxdepth 1 -type f -printf '%s %p\n' | sort -n | sed -n '2s/^[0-9]* //p')
+  if [ -z "$rootfs" ]; then
+    incus -q image import "$meta" --alias "$alias"
+  else
+    incus -q image import "$meta" "$rootfs" --alias "$alias"
+  fi
+}
+ensure_image "$BUSYBOX_ALIAS"
+DEBIAN_ALIAS=${LXDKIT_TEST_DEBIAN_IMAGE:-lxdkit-debian}
+ensure_image "$DEBIAN_ALIAS"
 
-log "ready: incus $(incus version | sed -n 's/^Server version: *//p'), pool default, bridge $BRIDGE, image $BUSYBOX_ALIAS"
+log "ready: incus $(incus version | sed -n 's/^Server version: *//p'), pool default, bridge $BRIDGE, images $BUSYBOX_ALIAS and $DEBIAN_ALIAS"
