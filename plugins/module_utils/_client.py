@@ -417,7 +417,17 @@ class LxdClient:
         while True:
             # Each wait returns after ``poll`` seconds at the latest; the transport's own
             # timeout must outlast it.
-            response = self.request("GET", path, params={"timeout": poll}, timeout=poll + self.timeout)
+            try:
+                response = self.request("GET", path, params={"timeout": poll}, timeout=poll + self.timeout)
+            except LxdkitNotFound:
+                raise
+            except LxdkitError as exc:
+                # Incus 6.0 answers the wait of a failed operation with its error document
+                # (HTTP 200, type error) where LXD gives the operation with status Failure.
+                if exc.details.get("status") != 200 or not exc.details.get("lxd_error"):
+                    raise
+                text = exc.details["lxd_error"]
+                raise LxdkitError("%s failed %s: %s" % (self.server_name, what, text), lxd_error=text)
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
                 text = data.get("err") or data.get("status")

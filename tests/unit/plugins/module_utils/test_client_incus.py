@@ -16,7 +16,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitEr
 from ansible_collections.lxdkit.lxd.plugins.module_utils._exec import file_kind, pull, push
 from ansible_collections.lxdkit.lxd.plugins.module_utils._images import upload_image
 from ansible_collections.lxdkit.lxd.plugins.module_utils._pylxd_http import PylxdHttp
-from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import SERVER, FakeLxd, body, operation, sync
+from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import SERVER, Answer, FakeLxd, body, error, operation, sync
 
 # GET /1.0 of Incus 6.0.4 as a trusted client sees it (abridged), and as an untrusted one: no
 # environment then, only the API extensions (Incus names its guest API dev_incus, LXD devlxd).
@@ -195,3 +195,14 @@ def test_over_https_the_password_is_refused_before_it_is_sent_to_an_untrusted_in
     with pytest.raises(LxdkitError, match="still does not trust"):
         transport._trust()
     assert sent == ["secret"]
+
+
+def test_a_failed_operation_whose_wait_answers_an_error_document_is_that_operation_s_failure():
+    fake = incus()
+    fake.route("PUT", "instances/c1", Answer(status=202, document={"type": "async", "status": "Operation created", "status_code": 100,
+                                                                  "operation": "/1.0/operations/op1", "metadata": {"id": "op1"}}))
+    fake.route("GET", "operations/op1/wait", error(200, "Invalid config: Unknown configuration key: security.devlxd"))
+    with pytest.raises(LxdkitError) as caught:
+        fake.client().send("PUT", "instances/c1", {"config": {"security.devlxd": "false"}})
+    assert caught.value.msg == "Incus failed PUT instances/c1: Invalid config: Unknown configuration key: security.devlxd"
+    assert caught.value.details["lxd_error"] == "Invalid config: Unknown configuration key: security.devlxd"
