@@ -15,12 +15,12 @@ options:
       - How to reach LXD or Incus. A unix socket as V(unix:/var/lib/lxd/unix.socket) or
         V(unix:/var/lib/incus/unix.socket) (or a bare path), or a remote server as
         V(https://lxd.example.com:8443).
-      - When not set, the first local socket that exists is used, in this order. The one under
-        E(LXD_DIR); Incus's E(INCUS_SOCKET), then the one under E(INCUS_DIR) (as the C(incus)
-        client reads them); C(/var/lib/lxd/unix.socket) (LXD's Debian and Ubuntu packages);
-        C(/var/snap/lxd/common/lxd/unix.socket) (LXD's snap); O(snap_url); and last
-        C(/var/lib/incus/unix.socket) (Incus). On a machine with both LXD and Incus, set this
-        to reach Incus.
+      - When not set, the first local socket that exists is used, tried in this order. The one
+        under E(LXD_DIR); Incus's E(INCUS_SOCKET), then the one under E(INCUS_DIR) (as the
+        C(incus) client reads them); C(/var/lib/lxd/unix.socket) (LXD's Debian and Ubuntu
+        packages); C(/var/snap/lxd/common/lxd/unix.socket) (LXD's snap); O(snap_url); and
+        last C(/var/lib/incus/unix.socket) (Incus's packages). On a machine with both LXD and
+        Incus, set O(url) to reach Incus.
       - The E(LXD_URL) environment variable is used when this is not set (and wins over the
         socket search).
       - Which server answered (LXD or Incus) is read from the server once per connection,
