@@ -199,8 +199,8 @@ def test_over_https_the_password_is_refused_before_it_is_sent_to_an_untrusted_in
 
 def test_a_failed_operation_whose_wait_answers_an_error_document_is_that_operation_s_failure():
     fake = incus()
-    fake.route("PUT", "instances/c1", Answer(status=202, document={"type": "async", "status": "Operation created", "status_code": 100,
-                                                                  "operation": "/1.0/operations/op1", "metadata": {"id": "op1"}}))
+    started = {"type": "async", "status": "Operation created", "status_code": 100, "operation": "/1.0/operations/op1", "metadata": {"id": "op1"}}
+    fake.route("PUT", "instances/c1", Answer(status=202, document=started))
     fake.route("GET", "operations/op1/wait", error(200, "Invalid config: Unknown configuration key: security.devlxd"))
     with pytest.raises(LxdkitError) as caught:
         fake.client().send("PUT", "instances/c1", {"config": {"security.devlxd": "false"}})
