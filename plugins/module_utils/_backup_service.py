@@ -221,11 +221,10 @@ def import_backup(client, collection, src, name=None, pool=None):
     """Create an instance (``collection`` ``instances``) or a custom volume
     (``storage-pools/POOL/volumes/custom``) from the backup file ``src``, streamed; returns its
     name (``name``, default the one in the backup). ``pool``: an instance's storage pool."""
-    headers = {"Content-Type": "application/octet-stream"}
-    if name:
-        headers["X-LXD-name"] = name
-    if pool:
-        headers["X-LXD-pool"] = pool
+    # Incus reads X-Incus-name (and ignores X-LXD-name: the backup would come back under its
+    # old name); the client names the header for the server it talks to.
+    headers = client.headers(name=name or None, pool=pool or None)
+    headers["Content-Type"] = "application/octet-stream"
     with open(src, "rb") as stream:
         done = client.send("POST", collection, data=stream, headers=headers) or {}
     kind = "instances" if collection == "instances" else "storage_volumes"
