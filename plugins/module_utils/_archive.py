@@ -71,6 +71,17 @@ def verify_backup_archive(path):
     return dict(compression=compression, members=members)
 
 
+@contextlib.contextmanager
+def decompressed(path):
+    """``(compression, stream)``: the backup file at ``path`` decompressed as it is read."""
+    compression, _magic, opener, command = _format_of(path)
+    try:
+        with _decompressed(path, compression, opener, command) as stream:
+            yield compression, stream
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise LxdkitError("the backup archive %s (%s) is damaged: %s" % (path, compression, exc))
+
+
 def _walk_tar(stream):
     members, has_index = 0, False
     with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as archive:
