@@ -262,7 +262,7 @@ def read_backup_config(path):
     backup.yaml (from index.yaml's ``config`` when LXD put it there, as 5.0 does; else read on
     through the archive)."""
     index = None
-    with decompressed(path) as (_compression, stream):
+    with decompressed(path, whole=False) as (_compression, stream):
         for name, _raw, size, stream in _members(stream):
             if name is None:
                 break

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import subprocess
 import tarfile
 import zlib
 
@@ -111,7 +113,7 @@ def _add(archive, name, data=b"", **attributes):
     archive.addfile(info, io.BytesIO(data) if data else None)
 
 
-def _backup_tar(index_config=True):
+def _backup_tar(index_config=True, big_files=0):
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
         _add(archive, "backup/index.yaml", _index(index_config))
@@ -122,6 +124,8 @@ def _backup_tar(index_config=True):
         _add(archive, "backup/container/rootfs/link", type=tarfile.SYMTYPE, linkname="etc/data")
         _add(archive, "backup/container/rootfs/hard", type=tarfile.LNKTYPE, linkname="backup/container/rootfs/etc/data")
         _add(archive, "backup/container/rootfs/empty", b"")
+        for number in range(big_files):
+            _add(archive, "backup/container/rootfs/big%d" % number, os.urandom(256 * 1024))
     return raw.getvalue()
 
 
@@ -144,6 +148,16 @@ def _members(data):
 def test_a_backup_names_its_pools_networks_profiles_and_project(backup_file):
     names = backup_names(*read_backup_config(backup_file))
     assert names == dict(pool="default", pools={"bulk"}, networks={"web-net", "old-net"}, profiles={"default", "web"}, project="default")
+
+
+def test_a_zstd_backup_is_read_up_to_its_index_without_a_broken_pipe_taken_for_damage(tmp_path):
+    path = tmp_path / "c1.tar.zst"
+    tar = _backup_tar(big_files=40)  # 10 MiB: zstd is still writing when the reader stops after the index
+    path.write_bytes(subprocess.run(["zstd", "-q", "-c", "-1"], input=tar, stdout=subprocess.PIPE, check=True).stdout)
+    index, config = read_backup_config(str(path))
+    assert index["name"] == "c1" and config["container"]["name"] == "c1"
+    out = zlib.decompress(b"".join(mapped_archive(str(path), check_mapping(MAPPING))), 31)
+    assert list(_members(out)) == list(_members(tar))
 
 
 def test_without_config_in_the_index_the_instances_backup_yaml_is_read(tmp_path):
