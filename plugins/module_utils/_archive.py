@@ -71,6 +71,18 @@ def verify_backup_archive(path):
     return dict(compression=compression, members=members)
 
 
+@contextlib.contextmanager
+def decompressed(path, whole=True):
+    """``(compression, stream)``: the backup file at ``path`` decompressed as it is read;
+    ``whole`` false when the reader may stop before the end."""
+    compression, _magic, opener, command = _format_of(path)
+    try:
+        with _decompressed(path, compression, opener, command, whole) as stream:
+            yield compression, stream
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise LxdkitError("the backup archive %s (%s) is damaged: %s" % (path, compression, exc))
+
+
 def _walk_tar(stream):
     members, has_index = 0, False
     with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as archive:
@@ -83,14 +95,15 @@ def _walk_tar(stream):
 
 
 @contextlib.contextmanager
-def _decompressed(path, compression, opener, command):
-    """The decompressed stream: from ``opener``, or from the stdout of ``command``."""
+def _decompressed(path, compression, opener, command, whole=True):
+    """The decompressed stream: from ``opener``, or from the stdout of ``command``. ``whole``
+    false: the reader may stop before the end (the command's exit status is not checked)."""
     if command is None:
         with opener(path) as stream:
             yield stream
         return
     if shutil.which(command[0]) is None:
-        raise LxdkitError("verifying a %s backup needs the %s command on the machine that runs the module; install it or set verify=false"
+        raise LxdkitError("reading a %s backup needs the %s command on the machine that runs the module; install it (or export without verify)"
                           % (compression, command[0]))
     with open(path, "rb") as source:
         process = subprocess.Popen(command, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -103,6 +116,11 @@ def _decompressed(path, compression, opener, command):
         raise
     finally:
         process.stdout.close()
+    if not whole:  # the reader stopped where it wanted: the broken pipe is no damage
+        process.kill()
+        process.wait()
+        process.stderr.close()
+        return
     error = process.stderr.read().decode(errors="replace").strip()
     process.stderr.close()
     if process.wait() != 0:

@@ -15,8 +15,10 @@ import uuid
 from ansible_collections.lxdkit.lxd.plugins.module_utils._archive import verify_backup_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import own_leftovers, publish, write_temp
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import directory_lock
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import any_mapping, mapped_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._http import ChunkedBody
 from ansible_collections.lxdkit.lxd.plugins.module_utils._liveness import host_tag, process_alive, process_start
 from ansible_collections.lxdkit.lxd.plugins.module_utils._retention import parse_lxd_time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reverification import forget_verified, record_verified
@@ -217,16 +219,25 @@ def _place(temp, dest, size, checksum, verify, force):
     return dict(size=size, sha256=checksum, verified=verified)
 
 
-def import_backup(client, collection, src, name=None, pool=None):
+def import_backup(client, collection, src, name=None, pool=None, mapping=None):
     """Create an instance (``collection`` ``instances``) or a custom volume
     (``storage-pools/POOL/volumes/custom``) from the backup file ``src``, streamed; returns its
-    name (``name``, default the one in the backup). ``pool``: an instance's storage pool."""
+    name (``name``, default the one in the backup). ``pool``: an instance's storage pool.
+    ``mapping`` (``_backup_mapping.check_mapping``): an instance backup's names to rename, in
+    the archive as it streams (see ``_backup_mapping``)."""
     # Incus reads X-Incus-name (and ignores X-LXD-name: the backup would come back under its
     # old name); the client names the header for the server it talks to.
     headers = client.headers(name=name or None, pool=pool or None)
     headers["Content-Type"] = "application/octet-stream"
-    with open(src, "rb") as stream:
-        done = client.send("POST", collection, data=stream, headers=headers) or {}
+    if mapping and any_mapping(mapping):
+        body = ChunkedBody(mapped_archive(src, mapping, pool))
+        try:
+            done = client.send("POST", collection, data=body, headers=headers) or {}
+        finally:
+            body.close()
+    else:
+        with open(src, "rb") as stream:
+            done = client.send("POST", collection, data=stream, headers=headers) or {}
     kind = "instances" if collection == "instances" else "storage_volumes"
     created = [path.split("?", 1)[0].rsplit("/", 1)[-1] for path in (done.get("resources") or {}).get(kind) or []]  # ?project=...
     return name or (created[0] if created else None)

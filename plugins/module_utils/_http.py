@@ -59,9 +59,12 @@ def check_answer(response, stream=False, is_api=True):
 
 
 def body_length(data):
-    """Content-Length of a request body: bytes, an object with ``len()``, or an open (seekable) stream."""
+    """Content-Length of a request body: bytes, an object with ``len()``, or an open (seekable)
+    stream; None for a ``ChunkedBody`` (sent with Transfer-Encoding: chunked)."""
     if data is None:
         return 0
+    if isinstance(data, ChunkedBody):
+        return None
     if hasattr(data, "__len__"):  # bytes, MultipartBody
         return len(data)
     position = data.tell()
@@ -175,8 +178,9 @@ class UnixHttp:
         if json_body is not None:
             data = json.dumps(json_body).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        if data is not None or method in ("POST", "PUT", "PATCH"):
-            headers["Content-Length"] = str(body_length(data))
+        length = body_length(data)
+        if length is not None and (data is not None or method in ("POST", "PUT", "PATCH")):
+            headers["Content-Length"] = str(length)  # else http.client sends it chunked
         # A kept connection the server has closed meanwhile fails at once: then the request
         # goes again on a fresh one. A streamed body cannot be sent twice: it gets a fresh
         # connection from the start (a unix socket connects in well under a millisecond).
@@ -224,6 +228,46 @@ class UnixHttp:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+class ChunkedBody:
+    """A request body made as it is sent, from an iterable of byte strings, whose length is not
+    known up front: sent with Transfer-Encoding: chunked (a backup rewritten while it streams).
+    Works as ``data`` for either transport (``read`` for http.client, iteration for requests)."""
+
+    def __init__(self, pieces):
+        self._pieces = pieces if hasattr(pieces, "__next__") else iter(pieces)
+        self._rest = b""
+
+    def __iter__(self):
+        if self._rest:
+            rest, self._rest = self._rest, b""
+            yield rest
+        for piece in self._pieces:
+            if piece:
+                yield piece
+
+    def close(self):
+        """Stop the maker of the pieces (a generator: its files and processes are released)."""
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+    def read(self, size=-1):
+        out = [self._rest]
+        length = len(self._rest)
+        while size is None or size < 0 or length < size:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            out.append(piece)
+            length += len(piece)
+        data = b"".join(out)
+        if size is None or size < 0:
+            self._rest = b""
+            return data
+        data, self._rest = data[:size], data[size:]
+        return data
 
 
 class MultipartBody:

@@ -117,6 +117,38 @@ options:
   storage_pool:
     description: With O(state=imported), the storage pool for the instance (default, the one in the backup).
     type: str
+  mapping:
+    description:
+      - With O(state=imported) of an instance, names of the server the backup came from and the
+        names to use on this server instead, for a restore onto a server whose names differ.
+      - The mapping is applied inside the backup as it streams to LXD, to its C(backup/index.yaml)
+        and to the C(backup.yaml) of the instance and of each snapshot (the rest of the archive
+        is copied as it is); LXD gets it as a gzip (level 1) stream. Without a mapping the file
+        is sent as it is.
+      - Before anything is sent, every storage pool, network and profile the backup names
+        (after the mapping; the instance's and its snapshots' profiles, the networks of their nic
+        devices, the pools of the volume and of their disk devices) is looked up on this server;
+        the error names every one that is missing, and nothing is imported. This check is made
+        for every instance import, with or without a mapping.
+      - A mapping entry whose old name the backup does not name gives a warning.
+      - Two profiles mapped to one are listed once.
+    type: dict
+    suboptions:
+      pools:
+        description: Storage pools (the instance's volume, disk devices' C(pool)), old name to new name. O(storage_pool) wins for the volume.
+        type: dict
+      networks:
+        description: Networks of nic devices (their C(network) key), old name to new name.
+        type: dict
+      profiles:
+        description: Profiles of the instance and its snapshots, old name to new name.
+        type: dict
+      projects:
+        description:
+          - The project the backup came from, to the project to import into. Without an entry for it
+            the instance goes into O(project) as usual; with one, O(project) must be left at its
+            default or name the same project.
+        type: dict
   match:
     description:
       - With O(state=pruned), the glob of file names that pruning may delete; with O(state=verified), of the
@@ -175,6 +207,17 @@ EXAMPLES = r"""
     state: imported
     src: "{{ backup.path }}"
     instance: web01-drill
+
+- name: Restore onto another server whose pool, bridge and project are named differently
+  lxdkit.lxd.lxd_backup:
+    url: https://standby.example.net:8443
+    state: imported
+    src: /srv/backups/web01/web01-20261201.tar.zst
+    mapping:
+      pools: {default: fast}
+      networks: {lxdbr0: br-web}
+      profiles: {web: web-standby}
+      projects: {default: recovered}
 
 - name: Read back the backups not verified for a week; fail when one is damaged
   lxdkit.lxd.lxd_backup:
@@ -238,6 +281,32 @@ instance:
   description: With O(state=imported) of an instance, the instance created (null in check mode).
   returned: when state is imported
   type: dict
+references:
+  description:
+    - With O(state=imported) of an instance, what the backup needs on this server, after the
+      mapping, all found there (else the task fails naming what is missing).
+  returned: when state is imported and instance backups
+  type: dict
+  contains:
+    pool:
+      description: The storage pool of the instance's volume.
+      type: str
+    pools:
+      description: Storage pools of other disk devices.
+      type: list
+      elements: str
+    networks:
+      description: Networks of nic devices.
+      type: list
+      elements: str
+    profiles:
+      description: Profiles of the instance and its snapshots.
+      type: list
+      elements: str
+    project:
+      description: The project imported into.
+      type: str
+  sample: {pool: fast, pools: [], networks: [br-web], profiles: [default, web-standby], project: recovered}
 storage_volume:
   description: With O(state=imported) of a O(volume), the volume created (null in check mode).
   returned: when state is imported and volume is given
@@ -313,7 +382,10 @@ import os
 import time
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import (
+    any_mapping, backup_names, check_mapping, missing_on_target, read_backup_config, target_names, unused_mapping)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
@@ -388,10 +460,15 @@ class BackupManager(LxdManager):
         if recorded is not None and recorded != checksum:
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
+        mapping = check_mapping(self.params["mapping"])
+        references = {}
         if volume:
+            if any_mapping(mapping):
+                raise LxdkitError("mapping is for instance backups; a volume is imported into pool (and the project option)")
             require_pool(self.client, self.params["pool"])
             objects = self.resources("volume", volumes_path(self.params["pool"]), lambda volume: volume_view(volume, self.params["pool"]))
         else:
+            references = self._references(src, mapping)
             objects = self.resources("instance", "instances", instance_view)
         name = volume or self.params["instance"]
         existing = objects.find(name) if name else None
@@ -402,10 +479,34 @@ class BackupManager(LxdManager):
         started = time.monotonic()
         imported = {}
         self.reconciler.action("import", lambda: imported.update(
-            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"])))
+            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"], mapping)))
         created = None if self.reconciler.check_mode else objects.find(imported["name"])
-        result = dict(storage_volume=created) if volume else dict(instance=created)
+        result = dict(storage_volume=created) if volume else dict(instance=created, references=references)
         return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), cleaned=[], **result)
+
+    def _references(self, src, mapping):
+        """Read what the instance backup at ``src`` names, move the client to the project the
+        mapping names, and check that the target has everything (after the mapping) before
+        anything is sent: the error names every missing pool, network and profile."""
+        names = backup_names(*read_backup_config(src))
+        unused = unused_mapping(mapping, names)
+        if unused:
+            self.module.warn("mapping: the backup %s does not name %s; those entries were not used" % (src, ", ".join(unused)))
+        wanted = target_names(mapping, names, self.params["storage_pool"])
+        if names["project"] in mapping["projects"] and wanted["project"] != self.client.project:
+            if self.client.project != DEFAULT_PROJECT:
+                raise LxdkitError("project %s and mapping.projects (%s: %s) name different projects to import into; give one of them"
+                                  % (self.client.project, names["project"], wanted["project"]))
+            if self.client.find("projects/%s" % wanted["project"], params={"project": DEFAULT_PROJECT}) is None:
+                raise LxdkitError("mapping.projects.%s: project %r does not exist on LXD at %s; nothing was imported"
+                                  % (names["project"], wanted["project"], self.client.where))
+            self.client.project = wanted["project"]
+        wanted["project"] = self.client.project
+        missing = missing_on_target(self.client, mapping, names, self.params["storage_pool"])
+        if missing:
+            raise LxdkitError("the backup %s needs what LXD at %s (project %s) lacks: %s; map them (mapping) or create them; nothing was imported"
+                              % (src, self.client.where, self.client.project, ", ".join(missing)), missing=missing)
+        return wanted
 
     def _remove(self, objects, existing):
         """Make room for the import: a volume only when nothing uses it, an instance stopped first."""
@@ -474,6 +575,8 @@ def main():
         create_dir=dict(type="bool", default=False),
         replace=dict(type="bool", default=False),
         storage_pool=dict(type="str"),
+        mapping=dict(type="dict", options=dict(pools=dict(type="dict"), networks=dict(type="dict"), profiles=dict(type="dict"),
+                                               projects=dict(type="dict"))),
         match=dict(type="str", default="*.tar*"),
         name_time_format=dict(type="str"),
         verify_kept=dict(type="bool", default=True),

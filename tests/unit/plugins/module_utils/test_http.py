@@ -23,6 +23,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._http import (
     HttpConnectionLost,
     HttpStatusError,
     HttpTimeout,
+    ChunkedBody,
     MultipartBody,
     UnixHttp,
     body_length,
@@ -67,8 +68,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.server.requests.append(self.path)
-        length = int(self.headers["Content-Length"])
-        body = self.rfile.read(length)
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().strip(), 16)
+                body += self.rfile.read(size)
+                self.rfile.readline()  # the CRLF after each chunk
+                if not size:
+                    break
+            length = -len(body)  # told apart from a Content-Length
+        else:
+            length = int(self.headers["Content-Length"])
+            body = self.rfile.read(length)
         self._send(200, {"type": "sync", "metadata": {
             "length": length, "sha256": hashlib.sha256(body).hexdigest(), "type": self.headers.get("Content-Type")}})
 
@@ -232,3 +243,29 @@ def test_body_length_of_each_kind(tmp_path):
         assert body_length(stream) == 5
     assert body_length(None) == 0
     assert body_length(b"abc") == 3
+
+
+def test_a_body_made_while_it_is_sent_goes_chunked_and_arrives_whole(server):
+    pieces = [os.urandom(size) for size in (1, 70000, 0, 5, 300000)]
+    made = []
+
+    def maker():
+        for piece in pieces:
+            made.append(len(piece))
+            yield piece
+
+    answer = UnixHttp(server.server_address, timeout=5).request("POST", "instances", data=ChunkedBody(maker()),
+                                                                headers={"Content-Type": "application/octet-stream"}).json()
+    assert answer["metadata"]["length"] == -sum(made)  # no Content-Length: chunked
+    assert answer["metadata"]["sha256"] == hashlib.sha256(b"".join(pieces)).hexdigest()
+    assert body_length(ChunkedBody([])) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=900), max_size=8), st.integers(min_value=1, max_value=700))
+def test_chunked_body_reads_give_every_byte_once(pieces, read_size):
+    body = ChunkedBody(iter(pieces))
+    first = body.read(read_size)
+    assert len(first) <= read_size
+    assert first + b"".join(body) == b"".join(pieces)
+    assert ChunkedBody(iter(pieces)).read() == b"".join(pieces)
