@@ -21,7 +21,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import pu
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import directory_lock
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT
-from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import SERVER_MANAGED_PREFIXES, desired_map, is_server_managed
@@ -87,7 +87,9 @@ def _key(entry):
 
 def read_host_config(client, include=None):
     """The document of the server ``client`` reaches (its default project's client):
-    every object, or those ``include`` names (per kind, a list of names or fnmatch patterns)."""
+    every object, or those ``include`` names (per kind, a list of names or fnmatch patterns).
+    The networks, ACLs, profiles and volumes of every project are read, whether the project's
+    own definition is in the document or not (the default project's are most often)."""
     include = include or {}
 
     def wanted(kind, name):
@@ -98,14 +100,18 @@ def read_host_config(client, include=None):
         params = dict(recursion=1)
         if project is not None:
             params["project"] = project
-        return client.get(path, params=params) or []
+        try:
+            return client.get(path, params=params) or []
+        except LxdkitNotFound:
+            return []  # the project or pool was deleted meanwhile: nothing of it to export
 
-    projects = [project_view(project) for project in listed("projects") if wanted("projects", project["name"])]
-    projects = [dict(project, config=_clean(project["config"])) for project in projects]
+    every_project = [project_view(project) for project in listed("projects")]
+    projects = [dict(project, config=_clean(project["config"])) for project in every_project if wanted("projects", project["name"])]
     pools = [_pool_entry(pool) for pool in listed("storage-pools") if wanted("storage_pools", pool["name"])]
     document = dict(format=FORMAT, version=VERSION, server=client.server.get("environment", {}).get("server_name"),
                     projects=projects, storage_pools=pools, network_acls=[], networks=[], profiles=[], storage_volumes=[])
-    for project in projects:
+    # The objects of every project: include.projects chooses the projects' own definitions only.
+    for project in every_project:
         name = project["name"]
         if _own(project, "networks"):
             for network in listed("networks", name):
@@ -429,6 +435,13 @@ class HostConfigRestore:
         pools = set(self.after["storage_pools"])
         networks = dict((key, True) for key in self.after["networks"])
         missing = []
+        projects = set(self.after["projects"])
+        for kind in ("network_acls", "networks", "profiles", "storage_volumes"):
+            for entry in self.document[kind]:
+                project = entry["project"]
+                if project not in projects and self._find("projects/%s" % project) is None:
+                    missing.append("project %s (%s %s)" % (project, LABELS[kind], entry["name"]))
+                    projects.add(project)  # named once
         for entry in self.document["profiles"]:
             for device_name, device in sorted(entry["devices"].items()):
                 where = "profile %s device %s" % (_in(entry["project"], entry["name"]), device_name)

@@ -119,7 +119,8 @@ def test_include_limits_the_document_to_the_names_given(tmp_path, capsys):
     document = result["document"]
     assert [project["name"] for project in document["projects"]] == ["web"]
     assert [(profile["project"], profile["name"]) for profile in document["profiles"]] == [("web", "web")]
-    assert document["networks"] == [] and document["network_acls"] == []  # web has no networks of its own
+    # The default project's definition is left out, not its objects (those of every project are read).
+    assert [network["name"] for network in document["networks"]] == ["br1"] and document["network_acls"][0]["project"] == "default"
     assert [volume["name"] for volume in document["storage_volumes"]] == ["data"]
 
 
@@ -279,6 +280,16 @@ def test_mapping_renames_everywhere_and_uses_an_existing_target_pool_as_it_is(tm
     assert fake.requested("POST", "storage-pools/tank/volumes/custom")[0].project == "shop"
     # strings before ansible-core 2.19, warning summaries since
     assert "mapping.pools.nowhere names nothing in %s: it maps nothing" % src in json.dumps(result["warnings"])
+
+
+def test_objects_of_a_project_that_is_neither_in_the_document_nor_on_the_server_are_named(tmp_path, capsys):
+    dest = tmp_path / "host-config.yaml"
+    export(source_server(), capsys, dest, include={"projects": ["default"]})
+    fake = empty_target()
+    fake.route("GET", "storage-pools/fast", sync(POOL))
+    result = restore(fake, capsys, dest)
+    assert result["failed"] is True and writes(fake) == []
+    assert result["missing"] == ["project web (profile default)"]
 
 
 def test_a_bad_mapping_is_refused_before_lxd_is_asked(tmp_path, capsys):
