@@ -16,20 +16,20 @@ description:
     (a temp file beside O(dest), fsynced, renamed into place with mode 0600). The document carries its
     format, its version and the source server's name; it holds no timestamp, so the same objects give
     the same file and a rerun changes nothing.
-  - Left out of the document: C(volatile.*) keys, networks LXD does not manage (the host's interfaces),
+  - The document leaves out C(volatile.*) keys, networks LXD does not manage (the host's interfaces),
     volume snapshots and data (back those up with M(lxdkit.lxd.lxd_backup)), and what LXD made up for a
     pool on its own host (a C(source) that is the pool's directory or loop file under LXD's directory,
     a C(zfs.pool_name) or C(lvm.vg_name) equal to the pool's name); a new server makes its own.
   - O(state=restored) verifies O(src) against its sidecar first (missing or not matching is an error,
-    nothing is changed), then creates or updates the objects on the server in dependency order: projects,
-    storage pools, network ACLs, networks, profiles, custom volumes. ACLs come before networks because a
+    nothing is changed), then creates or updates the objects on the server in dependency order (projects,
+    storage pools, network ACLs, networks, profiles, custom volumes). ACLs come before networks because a
     network's C(security.acls) names ACLs.
   - An object that exists already on the server with other settings is updated to the document
     (description and config replaced, keys LXD fills in itself kept; a profile's devices replaced), as
     the per-kind modules do. What LXD cannot change (a pool's driver or create-only keys, a network's
     type, a volume's content type) fails the task before anything is changed.
-  - The whole restore is planned before the first change: every object is read, every refusal is made,
-    and every storage pool and network the profiles and volumes name must exist afterwards (on the server
+  - The whole restore is planned before the first change. Every object is read, every refusal is made,
+    and every storage pool, network and project the profiles, networks, ACLs and volumes name must exist afterwards (on the server
     already, or in the document); one error names every missing one. A run that fails there changes
     nothing.
   - The document covers every project; the O(project) connection option must stay C(default).
