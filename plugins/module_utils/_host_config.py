@@ -165,7 +165,6 @@ def publish_document(dest, content):
         publish(temp, dest, checksum)
 
 
-
 # -- the document read back --------------------------------------------------------------------
 
 def load_document(src):

@@ -239,8 +239,8 @@ def test_objects_present_with_other_settings_are_updated_keeping_lxds_keys(tmp_p
     fake.route("PUT", "profiles/web", sync(None), project="web")
     result = restore(fake, capsys, src)
     assert result["actions"] == ["update profile web/web"]
-    assert fake.requested("PUT", "profiles/web")[0].json == {"description": "Web servers", "config": {"limits.cpu": "2", "volatile.x": "1"},
-                                                            "devices": PROFILE["devices"]}
+    assert fake.requested("PUT", "profiles/web")[0].json == {
+        "description": "Web servers", "config": {"limits.cpu": "2", "volatile.x": "1"}, "devices": PROFILE["devices"]}
 
 
 def test_a_pool_with_another_driver_fails_before_any_write(tmp_path, capsys):
