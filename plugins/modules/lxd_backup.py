@@ -127,8 +127,8 @@ options:
         C(backup.yaml) (LXD 5.0 creates the instance from them and refuses profiles and networks it does not
         have). The archive is read once and written beside O(src) as an uncompressed tar (it needs that much
         free space there for the time of the import) and deleted afterwards; O(src) is not changed.
-      - Before anything is sent, every pool, network and profile the backup names, after the mapping (for the
-        instance's pool, O(storage_pool) when given), must exist on the target; one error names every missing one and
+      - Before anything is sent, every pool, network and profile the backup names, after the mapping (the
+        pool: O(storage_pool) when given), must exist on the target; one error names every missing one and
         nothing is imported. A mapped project must be the task's O(project).
     type: dict
   match:
@@ -329,14 +329,7 @@ import time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import (
-    check_backup_mapping,
-    check_target,
-    map_index,
-    named_by,
-    read_index,
-    rewrite_archive,
-)
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import check_backup_mapping, check_target, map_index, named_by, read_index, rewrite_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name

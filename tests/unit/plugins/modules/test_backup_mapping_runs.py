@@ -106,8 +106,8 @@ def test_bad_mappings_are_refused_before_lxd_is_asked(tmp_path, capsys):
             (dict(mapping={"instances": {}}), "mapping has unknown key(s) instances; it takes pools, networks, profiles, projects"),
             (dict(mapping={"pools": {"default": "a b"}}), "mapping.pools.default 'a b' is not a valid LXD name"),
             (dict(mapping={"pools": {}}, volume="v1", pool="default"), "mapping is for state=imported of an instance backup"),
-            (dict(mapping={"projects": {"default": "shop"}}),
-             "mapping.projects maps the backup's project to shop, but the task imports into project default: set project: shop")):
+            (dict(mapping={"projects": {"default": "shop"}}), "mapping.projects maps the backup's project to shop, but the task imports "
+                                                               "into project default: set project: shop")):
         result = run_module(fake, lxd_backup, capsys, state="imported", src=str(src), **args)
         assert result["failed"] is True and result["msg"].startswith(expect), result["msg"]
     assert writes(fake) == []
