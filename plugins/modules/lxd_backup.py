@@ -117,20 +117,6 @@ options:
   storage_pool:
     description: With O(state=imported), the storage pool for the instance (default, the one in the backup).
     type: str
-  mapping:
-    description:
-      - With O(state=imported) of an instance backup, new names for what the backup names, for a server
-        whose names differ. Keys V(pools), V(networks), V(profiles), V(projects), each a mapping of the
-        backup's name to the target's name.
-      - The instance's pool, the pool of its disk devices, the network (and bridged parent) of its nic
-        devices, its profiles and its project are renamed in the archive's C(backup/index.yaml) and
-        C(backup.yaml) (LXD 5.0 creates the instance from them and refuses profiles and networks it does not
-        have). The archive is read once and written beside O(src) as an uncompressed tar (it needs that much
-        free space there for the time of the import) and deleted afterwards; O(src) is not changed.
-      - Before anything is sent, every pool, network and profile the backup names, after the mapping (the
-        pool: O(storage_pool) when given), must exist on the target; one error names every missing one and
-        nothing is imported. A mapped project must be the task's O(project).
-    type: dict
   match:
     description:
       - With O(state=pruned), the glob of file names that pruning may delete; with O(state=verified), of the
@@ -329,7 +315,6 @@ import time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import check_backup_mapping, check_target, map_index, named_by, read_index, rewrite_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
@@ -353,8 +338,6 @@ class BackupManager(LxdManager):
                 raise LxdkitError("target: backups of volumes on one cluster member are not supported yet; leave target out with volume")
             if self.params["storage_pool"]:
                 raise LxdkitError("storage_pool is for instances; a volume is imported into its pool: give pool")
-        if self.params["mapping"] is not None and (state != "imported" or self.params["volume"]):
-            raise LxdkitError("mapping is for state=imported of an instance backup; a volume backup is imported into its pool: give pool")
         return getattr(self, "_" + state)()
 
     def _exported(self):
@@ -405,9 +388,6 @@ class BackupManager(LxdManager):
         if recorded is not None and recorded != checksum:
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
-        mapping = check_backup_mapping(self.params["mapping"])
-        if mapping is not None:
-            self._check_mapped(src, mapping)
         if volume:
             require_pool(self.client, self.params["pool"])
             objects = self.resources("volume", volumes_path(self.params["pool"]), lambda volume: volume_view(volume, self.params["pool"]))
@@ -421,28 +401,11 @@ class BackupManager(LxdManager):
             self._remove(objects, existing)
         started = time.monotonic()
         imported = {}
-        self.reconciler.action("import", lambda: imported.update(name=self._import(objects.collection, src, name, mapping)))
+        self.reconciler.action("import", lambda: imported.update(
+            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"])))
         created = None if self.reconciler.check_mode else objects.find(imported["name"])
         result = dict(storage_volume=created) if volume else dict(instance=created)
         return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), cleaned=[], **result)
-
-    def _check_mapped(self, src, mapping):
-        """The backup's names, mapped, exist on the target (before anything is sent)."""
-        index = map_index(read_index(src), mapping)
-        project = named_by(index)[1]
-        if project and project in mapping["projects"].values() and project != self.client.project:
-            raise LxdkitError("mapping.projects maps the backup's project to %s, but the task imports into project %s: set project: %s"
-                              % (project, self.client.project, project))
-        check_target(self.client, index, self.params["storage_pool"])
-
-    def _import(self, collection, src, name, mapping):
-        if mapping is None:
-            return import_backup(self.client, collection, src, name, self.params["storage_pool"])
-        rewritten = rewrite_archive(src, mapping)
-        try:
-            return import_backup(self.client, collection, rewritten, name, self.params["storage_pool"])
-        finally:
-            os.unlink(rewritten)
 
     def _remove(self, objects, existing):
         """Make room for the import: a volume only when nothing uses it, an instance stopped first."""
@@ -511,7 +474,6 @@ def main():
         create_dir=dict(type="bool", default=False),
         replace=dict(type="bool", default=False),
         storage_pool=dict(type="str"),
-        mapping=dict(type="dict"),
         match=dict(type="str", default="*.tar*"),
         name_time_format=dict(type="str"),
         verify_kept=dict(type="bool", default=True),
