@@ -76,7 +76,7 @@ JSON
 printf '[lxd_hosts]\nlocalhost ansible_connection=local ansible_python_interpreter=%s\n' "$(command -v python)" > "$scratch/hosts.ini"
 
 start=$(date +%s.%N)
-ansible-playbook -i "$scratch/hosts.ini" "$collection/playbooks/recover-host.yml" -e "@$scratch/recover.json" | tee "$scratch/recover1.log"
+ansible-playbook -i "$scratch/hosts.ini" "$collection/playbooks/recover-host.yml" -e "@$scratch/recover.json" -v | tee "$scratch/recover1.log"
 end=$(date +%s.%N)
 grep -qE '^localhost +: ok=[0-9]+ +changed=[1-9][0-9]* +unreachable=0 +failed=0' "$scratch/recover1.log"
 echo "recover_host: full recovery of the two-container site took $(python -c "print(round($end - $start, 1))") s"
