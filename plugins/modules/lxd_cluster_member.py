@@ -45,9 +45,9 @@ options:
     elements: str
   roles:
     description:
-      - The roles the member takes on request, the whole list of them: V(event-hub) (it relays
+      - The roles the member takes on request, the whole list of them, from V(event-hub) (it relays
         the cluster's events; LXD 5.0 needs the API extension C(event_hub)) and V(ovn-chassis) (an
-        OVN chassis; C(cluster_ovn_chassis)). Not managed when not given; V([]) drops both.
+        OVN chassis, API extension C(cluster_ovn_chassis)). Not managed when not given; V([]) drops both.
       - LXD assigns the database roles (C(database), C(database-leader), C(database-standby))
         itself; they are kept as they are and cannot be listed here.
     type: list
