@@ -25,6 +25,29 @@ ONLINE, EVACUATED, OFFLINE = "Online", "Evacuated", "Offline"
 
 MEMBER_CONFIG_FIELDS = ("entity", "name", "key", "value", "description")
 
+# The roles a member takes on request (PUT /1.0/cluster/members/NAME), each with the API extension
+# that brought it. LXD assigns the others (database, database-leader, database-standby) itself:
+# 5.0.2 ignores them in a PUT, except that it refuses to drop "database" from a member holding it.
+WRITABLE_ROLES = collections.OrderedDict((("event-hub", "event_hub"), ("ovn-chassis", "cluster_ovn_chassis")))
+
+
+def member_roles(field, client, current, wanted):
+    """The roles to PUT for a member that holds ``current``: LXD's own roles kept as they are, the
+    writable ones as ``wanted`` (None: as they are). A role the server does not know is refused
+    naming ``field`` and the API extension it lacks."""
+    if wanted is None:
+        return list(current)
+    for role in wanted:
+        extension = WRITABLE_ROLES.get(role)
+        if extension is None:
+            raise LxdkitError("%s: %r is not a role a member takes on request; the roles are %s (LXD assigns the database "
+                              "roles itself)" % (field, role, ", ".join(WRITABLE_ROLES)))
+        if not client.has_extension(extension):
+            raise LxdkitError("%s: the server at %s does not know the %s role (it lacks the API extension %s)"
+                              % (field, client.where, role, extension))
+    own = [role for role in current if role not in WRITABLE_ROLES]
+    return own + [role for role in WRITABLE_ROLES if role in wanted]
+
 
 def join_token_string(operation):
     """The token ``lxc cluster add`` prints for a join token operation: base64 of the JSON LXD
@@ -155,4 +178,4 @@ def member_view(member):
         return None
     return dict(name=member.get("server_name"), description=member.get("description") or "",
                 failure_domain=member.get("failure_domain") or "default", groups=sorted(member.get("groups") or []),
-                config=dict(member.get("config") or {}), status=member.get("status"))
+                roles=sorted(member.get("roles") or []), config=dict(member.get("config") or {}), status=member.get("status"))

@@ -43,6 +43,16 @@ options:
         list; not managed when not given. LXD keeps every member in at least one group.
     type: list
     elements: str
+  roles:
+    description:
+      - The roles the member takes on request, the whole list of them, from V(event-hub) (it relays
+        the cluster's events; LXD 5.0 needs the API extension C(event_hub)) and V(ovn-chassis) (an
+        OVN chassis, API extension C(cluster_ovn_chassis)). Not managed when not given; V([]) drops both.
+      - LXD assigns the database roles (C(database), C(database-leader), C(database-standby))
+        itself; they are kept as they are and cannot be listed here.
+    type: list
+    elements: str
+    choices: [event-hub, ovn-chassis]
   config:
     description:
       - Member config keys (C(scheduler.instance), C(user.*)). Not managed when not given; keys
@@ -91,6 +101,11 @@ EXAMPLES = r"""
     description: Second rack
     failure_domain: rack2
 
+- name: Node1 relays the cluster's events
+  lxdkit.lxd.lxd_cluster_member:
+    name: node1
+    roles: [event-hub]
+
 - name: Before maintenance, move node2's instances away
   lxdkit.lxd.lxd_cluster_member:
     name: node2
@@ -113,7 +128,8 @@ member:
   description: The member as LXD has it after the task (planned in check mode); null when absent or not a member yet.
   returned: always
   type: dict
-  sample: {server_name: node2, url: "https://10.0.0.2:8443", status: Online, failure_domain: rack2, groups: [default]}
+  sample: {server_name: node2, url: "https://10.0.0.2:8443", status: Online, failure_domain: rack2, groups: [default],
+           roles: [event-hub, database]}
 join_token:
   description:
     - The join token for a name that is not a member (O(state=present)); null otherwise and in check mode.
@@ -128,7 +144,8 @@ actions:
   sample: [evacuate]
 """
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import EVACUATED, OFFLINE, ONLINE, Cluster, join_token_string, member_view
+from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import (EVACUATED, OFFLINE, ONLINE, WRITABLE_ROLES, Cluster, join_token_string, member_roles,
+                                                                          member_view)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
@@ -163,11 +180,13 @@ class ClusterMemberManager(LxdManager):
                 wanted[field] = self.params[field]
         if self.params["groups"] is not None:
             wanted["groups"] = sorted(set(self.params["groups"]))
+        roles = member_roles("roles", self.client, current.get("roles") or [], self.params["roles"])
+        wanted["roles"] = sorted(roles)
         wanted["config"] = desired_map(before["config"], config, self.params["merge_config"])
         if wanted != before:
             self._require_online(current, "change")
             body = dict(description=wanted["description"], failure_domain=wanted["failure_domain"], groups=wanted["groups"],
-                        config=wanted["config"], roles=list(current.get("roles") or []))
+                        config=wanted["config"], roles=roles)
             self.reconciler.step("update", before, wanted, lambda: cluster.update_member(name, body))
         if state in _STATE_ACTIONS:
             status, action = _STATE_ACTIONS[state]
@@ -211,7 +230,7 @@ class ClusterMemberManager(LxdManager):
 
 def _fields(view):
     return dict(description=view["description"], failure_domain=view["failure_domain"], groups=view["groups"],
-                config=view["config"], status=view["status"])
+                roles=view["roles"], config=view["config"], status=view["status"])
 
 
 def main():
@@ -222,6 +241,7 @@ def main():
             description=dict(type="str"),
             failure_domain=dict(type="str"),
             groups=dict(type="list", elements="str"),
+            roles=dict(type="list", elements="str", choices=list(WRITABLE_ROLES)),
             config=dict(type="dict"),
             merge_config=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "evacuated", "restored", "absent"], default="present"),

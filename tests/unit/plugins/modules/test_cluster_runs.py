@@ -19,9 +19,10 @@ def standalone(address="10.247.0.4:8443"):
     return FakeLxd(server=dict(SERVER, config={"core.https_address": address} if address else {}))
 
 
-def clustered(name="m1"):
+def clustered(name="m1", extensions=("event_hub", "cluster_ovn_chassis")):
     environment = dict(SERVER["environment"], server_clustered=True, server_name=name, certificate_fingerprint=CLUSTER_FINGERPRINT)
-    fake = FakeLxd(server=dict(SERVER, config={"core.https_address": "10.247.0.3:8443"}, environment=environment))
+    fake = FakeLxd(server=dict(SERVER, config={"core.https_address": "10.247.0.3:8443"}, environment=environment,
+                               api_extensions=SERVER["api_extensions"] + list(extensions)))
     return fake
 
 
@@ -143,6 +144,37 @@ def test_member_settings_are_put_with_the_roles_kept(capsys):
     assert fake.requested("PUT", "cluster/members/m2")[0].json == {
         "description": "", "failure_domain": "rack2", "groups": ["default"], "config": {}, "roles": ["database"]}
     assert result["actions"] == ["update"] and result["member"]["failure_domain"] == "rack2"
+
+
+def test_roles_on_request_are_set_and_the_database_roles_kept(capsys):
+    fake = clustered()
+    leader = dict(MEMBER, roles=["database-leader", "database"])
+    with_hub = dict(leader, roles=["event-hub", "database-leader", "database"])
+    fake.route("GET", "cluster/members/m2", sync(leader), sync(with_hub))
+    fake.route("PUT", "cluster/members/m2", sync(None))
+    result = run_module(fake, lxd_cluster_member, capsys, name="m2", roles=["event-hub"])
+    assert result["actions"] == ["update"] and fake.requested("PUT", "cluster/members/m2")[0].json["roles"] == ["database-leader", "database", "event-hub"]
+    assert result["diff"]["before"]["roles"] == ["database", "database-leader"]
+    assert result["diff"]["after"]["roles"] == ["database", "database-leader", "event-hub"]
+    assert result["member"]["roles"] == ["event-hub", "database-leader", "database"]
+    again = run_module(fake, lxd_cluster_member, capsys, name="m2", roles=["event-hub"])
+    assert again["changed"] is False
+    untouched = run_module(fake, lxd_cluster_member, capsys, name="m2", description="")
+    assert untouched["changed"] is False and len(fake.requested("PUT", "cluster/members/m2")) == 1
+    dropped = run_module(fake, lxd_cluster_member, capsys, check_mode=True, name="m2", roles=[])
+    assert dropped["changed"] is True and dropped["member"]["roles"] == ["database", "database-leader"]
+    assert len(fake.requested("PUT", "cluster/members/m2")) == 1
+    result = run_module(fake, lxd_cluster_member, capsys, name="m2", roles=["database"])
+    assert result["failed"] is True and "roles" in result["msg"] and "event-hub, ovn-chassis" in result["msg"]
+    assert len(fake.requested("PUT", "cluster/members/m2")) == 1
+
+
+def test_a_role_the_server_does_not_know_is_refused(capsys):
+    fake = clustered(extensions=("event_hub",))
+    fake.route("GET", "cluster/members/m2", sync(MEMBER))
+    result = run_module(fake, lxd_cluster_member, capsys, name="m2", roles=["ovn-chassis"])
+    assert result["msg"].startswith("roles: the server at") and "lacks the API extension cluster_ovn_chassis" in result["msg"]
+    assert writes(fake) == []
 
 
 def test_evacuate_and_restore_follow_the_status(capsys):
