@@ -11,7 +11,7 @@ TEST_PYTHON := 3.11
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test demo bench venv lxd test-tools collection ecosystem docs oldest molecule sanity lint units integration changelog-lint clean
+.PHONY: test demo bench venv lxd incus test-tools collection ecosystem docs oldest molecule sanity lint units integration changelog-lint clean
 
 test: sanity lint units integration molecule changelog-lint ecosystem oldest
 
@@ -24,6 +24,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 lxd:
 	tests/harness/prepare-lxd.sh
+
+# Incus 6.0 beside the main LXD (the incus_modules target); the busybox image comes from LXD.
+incus: lxd
+	tests/harness/prepare-incus.sh
 
 # Programs the tests call: shellcheck (sanity, for the harness scripts) and the compressors
 # the unit tests make backup archives with.
@@ -56,7 +60,7 @@ lint: venv collection
 units: venv collection test-tools
 	cd $(COLLECTION) && ansible-test units --color no --local --python $(TEST_PYTHON)
 
-integration: venv collection lxd
+integration: venv collection lxd incus
 	cd $(COLLECTION) && ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(TARGETS)
 
 changelog-lint: venv
@@ -119,7 +123,7 @@ demo: venv collection lxd
 
 # One Molecule scenario per role, against the real LXD (run from the build copy, where the
 # collection resolves as lxdkit.lxd).
-ROLES := web_server dns_server backup_rotation
+ROLES := web_server dns_server backup_rotation cluster
 molecule: venv collection lxd
 	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test); done
 

@@ -209,9 +209,11 @@ class Connection(ConnectionBase):
             instance = self._client.find("instances/%s" % self._instance)
         except LxdkitError as exc:
             raise AnsibleConnectionFailure(exc.msg)
+        for text in self._client.warnings:
+            display.warning(text)
         if instance is None:
-            raise AnsibleConnectionFailure("instance %s does not exist in project %s on LXD at %s"
-                                           % (self._instance, self._client.project, self._client.where))
+            raise AnsibleConnectionFailure("instance %s does not exist in project %s on %s at %s"
+                                           % (self._instance, self._client.project, self._client.server_name, self._client.where))
         if instance.get("status") != "Running":
             raise AnsibleConnectionFailure("instance %s is %s: start it before running tasks in it"
                                            % (self._instance, instance.get("status")))

@@ -12,12 +12,19 @@ class ModuleDocFragment:
 options:
   url:
     description:
-      - How to reach LXD. A unix socket as V(unix:/var/lib/lxd/unix.socket) (or a bare path),
-        or a remote server as V(https://lxd.example.com:8443).
-      - When not set, the local socket is found under E(LXD_DIR), then
-        C(/var/lib/lxd/unix.socket) (Debian and Ubuntu packages), then
-        C(/var/snap/lxd/common/lxd/unix.socket) (snap).
-      - The E(LXD_URL) environment variable is used when this is not set.
+      - How to reach LXD or Incus. A unix socket as V(unix:/var/lib/lxd/unix.socket) or
+        V(unix:/var/lib/incus/unix.socket) (or a bare path), or a remote server as
+        V(https://lxd.example.com:8443).
+      - When not set, the first local socket that exists is used, tried in this order. The one
+        under E(LXD_DIR); Incus's E(INCUS_SOCKET), then the one under E(INCUS_DIR) (as the
+        C(incus) client reads them); C(/var/lib/lxd/unix.socket) (LXD's Debian and Ubuntu
+        packages); C(/var/snap/lxd/common/lxd/unix.socket) (LXD's snap); O(snap_url); and
+        last C(/var/lib/incus/unix.socket) (Incus's packages). On a machine with both LXD and
+        Incus, set O(url) to reach Incus.
+      - The E(LXD_URL) environment variable is used when this is not set (and wins over the
+        socket search).
+      - Which server answered (LXD or Incus) is read from the server once per connection,
+        never guessed from the path; messages name it.
     type: str
   snap_url:
     description:
@@ -48,16 +55,22 @@ options:
     default: true
   trust_token:
     description:
-      - A trust token made on the server with C(lxc config trust add). Used on first contact
-        only, when the server does not trust O(client_cert) yet.
+      - A trust token made on the server with C(lxc config trust add) (C(incus config trust add)
+        on Incus). Used on first contact over HTTPS only, when the server does not trust
+        O(client_cert) yet.
+      - It does not apply to a unix socket, whose user is trusted as it is; given there, it
+        is ignored with a warning.
     type: str
   trust_password:
     description:
-      - The server's C(core.trust_password), the older way to get trusted on first contact.
+      - The server's C(core.trust_password), the older way to get trusted on first contact
+        (LXD over HTTPS only).
+      - Incus has no trust password; set against Incus, it is an error (use O(trust_token)).
+        Given with a unix socket, it is ignored with a warning.
     type: str
   project:
     description:
-      - The LXD project to work in. A project that does not exist is an error, not created.
+      - The project to work in. A project that does not exist is an error, not created.
     type: str
     default: default
   timeout:
@@ -66,6 +79,9 @@ options:
     type: float
     default: 30
 notes:
+  - Incus 6.0, LXD's fork, is served by the same options and code. The few request headers
+    it renamed (C(X-Incus-*) for C(X-LXD-*), for a backup imported under a new name,
+    file transfers, image uploads) are named for the server that answered.
   - The local unix socket is spoken with the Python standard library alone. An HTTPS O(url)
     needs the Python library C(pylxd) where the client runs, on the controller for the
     connection and inventory plugins; for a module, on the host that runs it (usually the

@@ -260,6 +260,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
         self._groupby = _groupby_rules(self.get_option("groupby") or {})
+        self._warned = set()
         if self.get_option("server_check_hostname") is False:
             self.display.warning(
                 "LXD inventory: server_check_hostname=false does not apply to lxdkit.lxd.lxd, which does not turn off "
@@ -272,8 +273,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
             raise AnsibleParserError("LXD inventory: %s" % exc.msg)
 
     def _client(self, project):
-        """A client for one project, built as modules build theirs: every connection option."""
-        return LxdClient.from_options(lambda name: project if name == "project" else self.get_option(name))
+        """A client for one project, built as modules build theirs: every connection option.
+        Its warnings are said once per inventory source (each project has a client)."""
+        client = LxdClient.from_options(lambda name: project if name == "project" else self.get_option(name))
+        client.server  # connect: the warnings come with the connection
+        for text in client.warnings:
+            if text not in self._warned:
+                self._warned.add(text)
+                self.display.warning(text)
+        return client
 
     def _listed(self, project, path, params):
         client = self._client(project)

@@ -225,11 +225,10 @@ def import_backup(client, collection, src, name=None, pool=None, mapping=None):
     name (``name``, default the one in the backup). ``pool``: an instance's storage pool.
     ``mapping`` (``_backup_mapping.check_mapping``): an instance backup's names to rename, in
     the archive as it streams (see ``_backup_mapping``)."""
-    headers = {"Content-Type": "application/octet-stream"}
-    if name:
-        headers["X-LXD-name"] = name
-    if pool:
-        headers["X-LXD-pool"] = pool
+    # Incus reads X-Incus-name (and ignores X-LXD-name: the backup would come back under its
+    # old name); the client names the header for the server it talks to.
+    headers = client.headers(name=name or None, pool=pool or None)
+    headers["Content-Type"] = "application/octet-stream"
     if mapping and any_mapping(mapping):
         body = ChunkedBody(mapped_archive(src, mapping, pool))
         try:

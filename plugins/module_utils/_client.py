@@ -7,6 +7,11 @@ translation of every transport or LXD error into ``LxdkitError``.
 Modules talk to LXD only through ``LxdClient`` and REST paths relative to ``/1.0``
 (``profiles/web``). The local unix socket is spoken with the standard library (``_http``);
 HTTPS goes through pylxd (``_pylxd_http``), imported only then.
+
+The same client speaks to Incus, LXD's fork, which serves the same API family: the server is
+read once per connection from GET /1.0 (``environment.server``, never guessed from the socket
+path), and the few request and response headers Incus renamed (``X-LXD-*`` to ``X-Incus-*``)
+are named in one place, ``api_header``: every caller takes its header names from the client.
 """
 
 from __future__ import annotations
@@ -19,8 +24,13 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import BUSY_ATTEMPTS, BUSY_PAUSE, LxdkitError, LxdkitNotFound, is_busy_refusal
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpError, HttpStatusError, HttpTimeout, UnixHttp
 
-# Debian/Ubuntu packages first, then the snap.
-DEFAULT_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
+# The local sockets tried when no url is given, in this order (documented in the connection doc
+# fragment): the daemon directories named by the environment (LXD_DIR, then Incus's
+# INCUS_SOCKET and INCUS_DIR, as the lxc and incus clients read them), LXD's Debian/Ubuntu
+# package, LXD's snap, snap_url when given, and Incus's package last.
+LXD_SOCKETS = ("/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket")
+INCUS_SOCKET = "/var/lib/incus/unix.socket"
+DEFAULT_SOCKETS = LXD_SOCKETS + (INCUS_SOCKET,)
 DEFAULT_PROJECT = "default"
 # The lxc CLI's client certificate, used for HTTPS when none is given (as lxc and pylxd do).
 LXC_CLIENT_CERT = tuple(os.path.expanduser("~/.config/lxc/client." + ext) for ext in ("crt", "key"))
@@ -46,28 +56,75 @@ def connection_argument_spec():
 CONNECTION_OPTIONS = tuple(connection_argument_spec())
 
 
+# The servers this client knows (GET /1.0 environment.server), and how messages name them.
+LXD = "lxd"
+INCUS = "incus"
+SERVER_NAMES = {LXD: "LXD", INCUS: "Incus"}
+
+# The request and response headers of the API that carry a value beside the body, by field:
+# LXD spells them X-LXD-<field>, Incus X-Incus-<field> (and ignores the other spelling). The
+# fields the collection sends or reads: an imported backup's new name and pool, an uploaded
+# image's visibility, a file's type, mode, owner and write mode.
+HEADER_FIELDS = ("name", "pool", "public", "type", "mode", "uid", "gid", "write")
+_HEADER_PREFIXES = {LXD: "X-LXD-", INCUS: "X-Incus-"}
+
+
+def server_kind_of(info):
+    """``lxd`` or ``incus`` from GET /1.0's metadata: ``environment.server`` for a trusted
+    client; an untrusted one gets no environment, only the API extensions, where Incus's name
+    its guest API (``dev_incus_*``) as LXD's name devlxd. A server that says nothing is LXD."""
+    kind = str(((info or {}).get("environment") or {}).get("server") or "").lower()
+    if kind:
+        return INCUS if kind == INCUS else LXD
+    extensions = (info or {}).get("api_extensions") or []
+    return INCUS if any(name.startswith("dev_incus") or name == "restrict_dev_incus" for name in extensions) else LXD
+
+
+def api_header(server, field):
+    """The name of the ``field`` header (one of HEADER_FIELDS) for ``server`` (LXD or INCUS)."""
+    if field not in HEADER_FIELDS:
+        raise ValueError("no such API header field: %r" % (field,))
+    return _HEADER_PREFIXES[server] + field
+
+
+def _socket_path(url):
+    return url[len("unix:"):] if url.startswith("unix:") else url
+
+
+def local_sockets(environ=None):
+    """The local sockets tried when no url is given, in order (see DEFAULT_SOCKETS)."""
+    environ = os.environ if environ is None else environ
+    candidates = []
+    if environ.get("LXD_DIR"):
+        candidates.append(os.path.join(environ["LXD_DIR"], "unix.socket"))
+    if environ.get("INCUS_SOCKET"):
+        candidates.append(_socket_path(environ["INCUS_SOCKET"]))
+    if environ.get("INCUS_DIR"):
+        candidates.append(os.path.join(environ["INCUS_DIR"], "unix.socket"))
+    return candidates + list(LXD_SOCKETS)
+
+
 def resolve_endpoint(url, snap_url=None, exists=os.path.exists):
     """Return ``(socket path or https URL, how to name it in messages)``.
 
-    ``url``: ``unix:/path``, ``/path`` or ``https://host:8443``; None finds the local socket.
+    ``url``: ``unix:/path``, ``/path`` or ``https://host:8443``; None finds the local socket:
+    LXD's (LXD_DIR, the package, the snap), then ``snap_url``, then Incus's (INCUS_SOCKET and
+    INCUS_DIR come before the default paths, the user named them).
     """
     if url and url.startswith(("https://", "http://")):
         return url.rstrip("/"), url.rstrip("/")
-    if url:
-        path = url[len("unix:"):] if url.startswith("unix:") else url
-        candidates = [path]
-    else:
-        env_dir = os.environ.get("LXD_DIR")
-        candidates = [os.path.join(env_dir, "unix.socket")] if env_dir else []
-        candidates.extend(DEFAULT_SOCKETS)
+    candidates = [_socket_path(url)] if url else local_sockets()
     if snap_url:
-        candidates.append(snap_url[len("unix:"):] if snap_url.startswith("unix:") else snap_url)
+        candidates.append(_socket_path(snap_url))
+    if not url:
+        candidates.append(INCUS_SOCKET)
     for path in candidates:
         if exists(path):
             return path, "unix:" + path
     raise LxdkitError(
-        "LXD is not reachable at %s: no such socket. Is the daemon running (lxd waitready)? "
-        "For a remote server set url to https://HOST:8443." % " or ".join("unix:" + path for path in candidates)
+        "LXD is not reachable at %s: no such socket. Is the daemon running (lxd waitready; for Incus, "
+        "incus admin waitready)? For a remote server set url to https://HOST:8443."
+        % " or ".join("unix:" + path for path in candidates)
     )
 
 
@@ -90,10 +147,13 @@ class LxdClient:
         self.client_key = client_key
         self.server_cert = server_cert
         self.validate_certs = validate_certs
-        self.trust_secret = trust_token or trust_password
+        self.trust_token = trust_token
+        self.trust_password = trust_password
         self.project = project or DEFAULT_PROJECT
         self.timeout = timeout
         self.where = url or "the local LXD socket"
+        # Said to the user by whoever runs the client (a module's warnings, a plugin's display).
+        self.warnings = []
         self._http = None
         self._host_info = None
 
@@ -110,6 +170,40 @@ class LxdClient:
         """GET /1.0 as read when connecting: api_extensions, environment, auth."""
         self._connected()
         return self._host_info
+
+    @property
+    def trust_secret(self):
+        """What is sent on first contact over HTTPS: the token, else the password."""
+        return self.trust_token or self.trust_password
+
+    @property
+    def server_kind(self):
+        """Which server answered: ``lxd`` or ``incus`` (GET /1.0 environment.server; a server
+        that does not say is LXD, which is what older LXD releases do)."""
+        return server_kind_of(self.server)
+
+    @property
+    def server_name(self):
+        """How messages name the server: ``LXD`` or ``Incus`` (``LXD`` before connecting)."""
+        return SERVER_NAMES[server_kind_of(self._host_info)]
+
+    @property
+    def server_version(self):
+        """The server's version as it reports it (environment.server_version), or None."""
+        return (self.server.get("environment") or {}).get("server_version")
+
+    def has_extension(self, name):
+        """Whether the server has the API extension ``name``: features are gated on these,
+        never on versions (LXD and Incus number theirs apart)."""
+        return name in (self.server.get("api_extensions") or [])
+
+    def header(self, field):
+        """The name of the ``field`` API header for this server (``X-LXD-name``, ``X-Incus-name``)."""
+        return api_header(self.server_kind, field)
+
+    def headers(self, **fields):
+        """Request headers ``{header(field): str(value)}`` for the fields given (None left out)."""
+        return dict((self.header(field), str(value)) for field, value in fields.items() if value is not None)
 
     @property
     def on_this_host(self):
@@ -129,7 +223,8 @@ class LxdClient:
             from ansible_collections.lxdkit.lxd.plugins.module_utils._pylxd_http import PylxdHttp
 
             verify = self.server_cert or self.validate_certs
-            transport = PylxdHttp(endpoint, self.where, cert, verify, self.timeout, self.trust_secret)
+            transport = PylxdHttp(endpoint, self.where, cert, verify, self.timeout, self.trust_token or self.trust_password,
+                                  before_trust=self._check_trust_password)
             self._host_info = transport.connect()
         else:
             transport = UnixHttp(endpoint, self.timeout)
@@ -137,6 +232,15 @@ class LxdClient:
                 self._host_info = transport.request("GET", "").json().get("metadata") or {}
             except HttpError as exc:
                 raise self._translated(exc, "GET", "/1.0", "connect", connecting=True)
+            for field in ("trust_token", "trust_password"):
+                if getattr(self, field):
+                    self.warnings.append("%s does not apply to the unix socket (%s): the socket's owner is trusted as "
+                                         "it is; it is used only over HTTPS, on first contact" % (field, self.where))
+        try:
+            self._check_trust_password(self._host_info)
+        except LxdkitError:
+            transport.close()
+            raise
         self._http = transport
         if self.project != DEFAULT_PROJECT:
             try:
@@ -144,6 +248,14 @@ class LxdClient:
             except LxdkitError:
                 self._http = None  # not connected: a later call checks again
                 raise
+
+    def _check_trust_password(self, info):
+        """trust_password against Incus, which has none (core.trust_password is gone): an error
+        naming the field, before anything is sent with it."""
+        if self.trust_password and server_kind_of(info) == INCUS:
+            raise LxdkitError("trust_password: Incus (at %s) has no trust password (LXD's core.trust_password is gone "
+                              "there); leave trust_password out and give trust_token (from 'incus config trust add') "
+                              "for the first contact" % self.where, field="trust_password")
 
     def _client_cert(self, endpoint):
         if self.client_cert or self.client_key:
@@ -162,8 +274,8 @@ class LxdClient:
             self.request("GET", "projects/%s" % self.project, params={"project": DEFAULT_PROJECT})
         except LxdkitNotFound:
             raise LxdkitError(
-                "project %r does not exist on LXD at %s: create it (lxc project create %s) "
-                "or fix the project option" % (self.project, self.where, self.project), project=self.project)
+                "project %r does not exist on %s at %s: create it (lxc project create %s) "
+                "or fix the project option" % (self.project, self.server_name, self.where, self.project), project=self.project)
 
     def close(self):
         """Close the transport's kept connections (a plugin that is done with the server)."""
@@ -174,19 +286,20 @@ class LxdClient:
     # -- errors -----------------------------------------------------------------------------
 
     def timeout_error(self, what):
-        return LxdkitError("LXD at %s did not answer %s within %s s (raise the timeout option)" % (self.where, what, self.timeout))
+        return LxdkitError("%s at %s did not answer %s within %s s (raise the timeout option)" % (self.server_name, self.where, what, self.timeout))
 
     def api_error(self, method, path, response):
         """Translate LXD's error answer to ``method path`` into an ``LxdkitError``."""
         status = response.status_code
         text = _lxd_error_text(response)
         if status == 404:
-            return LxdkitNotFound("%s not found on LXD at %s (project %s): %s" % (path, self.where, self.project, text),
+            return LxdkitNotFound("%s not found on %s at %s (project %s): %s" % (path, self.server_name, self.where, self.project, text),
                                   status=404, lxd_error=text)
         if status == 403:
-            return LxdkitError("LXD at %s refused %s %s (403, client not trusted or not allowed in project %s): %s"
-                               % (self.where, method, path, self.project, text), status=403, lxd_error=text)
-        return LxdkitError("LXD refused %s %s: %s%s" % (method, path, text, self._member_hint(path, text)), status=status, lxd_error=text)
+            return LxdkitError("%s at %s refused %s %s (403, client not trusted or not allowed in project %s): %s"
+                               % (self.server_name, self.where, method, path, self.project, text), status=403, lxd_error=text)
+        return LxdkitError("%s refused %s %s: %s%s" % (self.server_name, method, path, text, self._member_hint(path, text)),
+                           status=status, lxd_error=text)
 
     def _member_hint(self, path, text):
         """When a cluster member could not be reached: which one, and its status (LXD's error
@@ -304,11 +417,21 @@ class LxdClient:
         while True:
             # Each wait returns after ``poll`` seconds at the latest; the transport's own
             # timeout must outlast it.
-            response = self.request("GET", path, params={"timeout": poll}, timeout=poll + self.timeout)
+            try:
+                response = self.request("GET", path, params={"timeout": poll}, timeout=poll + self.timeout)
+            except LxdkitNotFound:
+                raise
+            except LxdkitError as exc:
+                # Incus 6.0 answers the wait of a failed operation with its error document
+                # (HTTP 200, type error) where LXD gives the operation with status Failure.
+                if exc.details.get("status") != 200 or not exc.details.get("lxd_error"):
+                    raise
+                text = exc.details["lxd_error"]
+                raise LxdkitError("%s failed %s: %s" % (self.server_name, what, text), lxd_error=text)
             data = response.json().get("metadata") or {}
             if data.get("status_code", 0) >= 400 or data.get("status") == "Failure":
                 text = data.get("err") or data.get("status")
-                raise LxdkitError("LXD failed %s: %s" % (what, text), lxd_error=text)
+                raise LxdkitError("%s failed %s: %s" % (self.server_name, what, text), lxd_error=text)
             if data.get("status") in ("Success", "Cancelled") or data.get("status_code") == 200:
                 return data
 

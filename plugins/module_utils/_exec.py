@@ -90,8 +90,8 @@ def _read_log(client, path):
 
 def push(client, instance, path, data, mode=0o644, uid=0, gid=0):
     """Write a file in the instance from bytes or an open binary file (streamed from disk)."""
-    headers = {"Content-Type": "application/octet-stream", "X-LXD-type": "file", "X-LXD-mode": "%04o" % mode,
-               "X-LXD-uid": str(uid), "X-LXD-gid": str(gid), "X-LXD-write": "overwrite"}
+    headers = client.headers(type="file", mode="%04o" % mode, uid=uid, gid=gid, write="overwrite")
+    headers["Content-Type"] = "application/octet-stream"
     client.send("POST", "instances/%s/files" % instance, params={"path": path}, data=data, headers=headers)
 
 
@@ -102,14 +102,14 @@ def file_kind(client, instance, path):
     except LxdkitNotFound:
         return None
     response.close()
-    return response.headers.get("X-LXD-type", "file")
+    return response.headers.get(client.header("type"), "file")
 
 
 def pull(client, instance, path, hops=10):
     """Stream a file out of the instance, following symlinks: returns the response (iter_content yields its chunks)."""
     for _hop in range(hops):
         response = client.request("GET", "instances/%s/files" % instance, params={"path": path}, stream=True, is_api=False)
-        kind = response.headers.get("X-LXD-type", "file")
+        kind = response.headers.get(client.header("type"), "file")
         if kind == "file":
             return response
         if kind != "symlink":

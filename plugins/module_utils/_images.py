@@ -49,7 +49,7 @@ def check_image_file(field, path, needs_metadata=True):
 
 def upload_image(client, metadata_path, rootfs_path=None, public=False):
     """POST the image file(s) to LXD, streamed; return the fingerprint LXD reports."""
-    headers = {"X-LXD-public": "1" if public else "0"}
+    headers = client.headers(public="1" if public else "0")
     with open(metadata_path, "rb") as metadata:
         if rootfs_path is None:
             headers["Content-Type"] = "application/octet-stream"

@@ -55,13 +55,28 @@ def run_module(manager_class, argument_spec, **module_kwargs):
     spec.update(argument_spec)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **module_kwargs)
     reconciler = Reconciler(check_mode=module.check_mode, diff_mode=module._diff)
+    clients = [LxdClient.from_options(module.params.get)]
     try:
-        manager = manager_class(module, LxdClient.from_options(module.params.get), reconciler)
+        manager = manager_class(module, clients[0], reconciler)
+        clients.append(manager.client)  # a manager may make its own (outside any project)
         result = manager.run()
     except LxdkitError as exc:
+        _warn(module, clients)
         module.fail_json(msg=exc.msg, actions=reconciler.actions, **exc.details)
     except OSError as exc:
+        _warn(module, clients)
         # Files on the machine running the module (backups, images, certificates).
         where = exc.filename or "a local file"
         module.fail_json(msg="%s: %s" % (where, exc.strerror or exc), actions=reconciler.actions)
+    _warn(module, clients)
     module.exit_json(**result)
+
+
+def _warn(module, clients):
+    """The clients' warnings (an option that does not apply to the server), each said once."""
+    said = set()
+    for client in clients:
+        for text in client.warnings:
+            if text not in said:
+                said.add(text)
+                module.warn(text)

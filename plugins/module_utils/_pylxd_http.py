@@ -50,7 +50,7 @@ class _StreamedResponse:
 class PylxdHttp:
     """Requests to ``/1.0/...`` on an HTTPS endpoint, through pylxd's session and raw nodes."""
 
-    def __init__(self, endpoint, where, cert, verify, timeout, trust_secret=None):
+    def __init__(self, endpoint, where, cert, verify, timeout, trust_secret=None, before_trust=None):
         self.pylxd, self.requests, self.exceptions = _import_pylxd()
         self.endpoint = endpoint
         self.where = where
@@ -58,6 +58,8 @@ class PylxdHttp:
         self.verify = verify
         self.timeout = timeout
         self.trust_secret = trust_secret
+        # Called with the untrusted GET /1.0 before the secret is sent; may raise LxdkitError.
+        self.before_trust = before_trust
         self._client = None
 
     def connect(self):
@@ -95,6 +97,8 @@ class PylxdHttp:
                 "LXD at %s does not trust this client (403). Give trust_token (from 'lxc config trust add' "
                 "on the server) or trust_password once, or add the client certificate on the server." % self.where,
                 status=403)
+        if self.before_trust is not None:
+            self.before_trust(self._client.host_info)
         if not self.cert:
             raise LxdkitError("trust_token/trust_password need client_cert and client_key: LXD trusts a certificate")
         try:

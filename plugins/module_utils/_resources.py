@@ -124,7 +124,7 @@ def require_instance(client, name, target=None):
     check_target(client, target)
     instance = client.find("instances/%s" % name)
     if instance is None:
-        raise LxdkitError("instance %r does not exist in project %s" % (name, client.project))
+        raise LxdkitError("instance %r does not exist in project %s on %s at %s" % (name, client.project, client.server_name, client.where))
     if target and instance.get("location") != target:
         raise LxdkitError("target %r: instance %s is on cluster member %r" % (target, name, instance.get("location")))
     return instance

@@ -133,13 +133,13 @@ environment:
   type: dict
   contains:
     server:
-      description: The server software (V(lxd)).
+      description: The server software, V(lxd) or V(incus).
       type: str
     server_name:
       description: The server's name (its host name, or its member name in a cluster).
       type: str
     server_version:
-      description: The LXD version.
+      description: The server's version (LXD or Incus numbering).
       type: str
     server_clustered:
       description: Whether the server is a cluster member.

@@ -347,10 +347,12 @@ def test_resolve_endpoint_tries_snap_url_after_url():
 
 
 def test_resolve_endpoint_without_a_socket_names_every_place_tried(monkeypatch):
-    monkeypatch.delenv("LXD_DIR", raising=False)
+    for name in ("LXD_DIR", "INCUS_DIR", "INCUS_SOCKET"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(LxdkitError) as caught:
         resolve_endpoint(None, exists=lambda path: False)
-    assert "unix:/var/lib/lxd/unix.socket or unix:/var/snap/lxd/common/lxd/unix.socket: no such socket" in caught.value.msg
+    assert ("unix:/var/lib/lxd/unix.socket or unix:/var/snap/lxd/common/lxd/unix.socket or unix:/var/lib/incus/unix.socket: "
+            "no such socket") in caught.value.msg
     assert "set url to https://HOST:8443" in caught.value.msg
 
 
