@@ -86,6 +86,7 @@ echo "recover_host: full recovery of the two-container site took $(python -c "pr
 [ "$(LXD_DIR=$new_dir lxc list --format csv --columns ns | sort | tr '\n' ' ')" = "dns01,RUNNING web01,RUNNING " ]
 LXD_DIR=$new_dir lxc profile show web-server | grep -q "/1.0/instances/web01"
 LXD_DIR=$new_dir lxc network get lxdbr0 ipv4.nat | grep -qx false
+[ "$(LXD_DIR=$new_dir lxc exec web01 -- cat /srv/data/marker)" = "data of $prefix" ]
 
 # Second run: nothing changes.
 ansible-playbook -i "$scratch/hosts.ini" "$collection/playbooks/recover-host.yml" -e "@$scratch/recover.json" | tee "$scratch/recover2.log"
