@@ -85,16 +85,28 @@ def _key(entry):
 
 # -- export ------------------------------------------------------------------------------------
 
+def included(include, kind, name):
+    """Whether ``include`` (per kind, a list of names or fnmatch patterns; a kind not listed:
+    all) takes the object ``name`` of ``kind``."""
+    patterns = (include or {}).get(kind)
+    return patterns is None or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def select(document, include):
+    """The document with only the objects ``include`` takes (a restore of part of it)."""
+    if not include:
+        return document
+    return dict(document, **dict((kind, [entry for entry in document.get(kind) or [] if included(include, kind, entry["name"])])
+                                 for kind in KINDS))
+
+
 def read_host_config(client, include=None):
     """The document of the server ``client`` reaches (its default project's client):
     every object, or those ``include`` names (per kind, a list of names or fnmatch patterns).
     The networks, ACLs, profiles and volumes of every project are read, whether the project's
     own definition is in the document or not (the default project's are most often)."""
-    include = include or {}
-
     def wanted(kind, name):
-        patterns = include.get(kind)
-        return patterns is None or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+        return included(include, kind, name)
 
     def listed(path, project=None):
         params = dict(recursion=1)

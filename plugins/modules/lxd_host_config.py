@@ -61,6 +61,9 @@ options:
         names or shell-style patterns (V(web-*)). A kind not listed is exported whole.
       - Networks, ACLs, profiles and volumes are read from the exported projects only, volumes from the
         exported pools only.
+      - With O(state=restored), only the document's objects named here are restored (by the names in the
+        document); V(storage_volumes: []) leaves the volume definitions out, for a recovery that imports
+        the volumes with their data from their backups (C(playbooks/recover-host.yml) does).
     type: dict
   mapping:
     description:
@@ -147,6 +150,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._host_config import (
     KINDS,
     HostConfigRestore,
     apply_mapping,
+    select,
     check_mapping,
     document_at,
     dump,
@@ -166,7 +170,7 @@ class HostConfigManager(LxdManager):
 
     def run(self):
         state = self.params["state"]
-        for option, wanted in (("dest", "exported"), ("include", "exported"), ("src", "restored"), ("mapping", "restored")):
+        for option, wanted in (("dest", "exported"), ("src", "restored"), ("mapping", "restored")):
             if self.params[option] is not None and state != wanted:
                 raise LxdkitError("%s is for state=%s, not state=%s: leave it out" % (option, wanted, state))
         return self._exported() if state == "exported" else self._restored()
@@ -208,7 +212,7 @@ class HostConfigManager(LxdManager):
             raise LxdkitError("state=restored needs src, the document to restore")
         mapping = check_mapping(self.params["mapping"])
         document, checksum = load_document(src)
-        document, unused = apply_mapping(document, mapping)
+        document, unused = apply_mapping(select(document, self._include()), mapping)
         for entry in unused:
             self.module.warn("%s names nothing in %s: it maps nothing" % (entry, src))
         targets = dict((kind, set(names.values())) for kind, names in mapping.items())

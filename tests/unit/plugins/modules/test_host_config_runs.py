@@ -202,6 +202,15 @@ def test_restore_creates_everything_in_dependency_order(tmp_path, capsys):
     assert result["diff"]["before"]["networks"] == {"br1": None} and result["diff"]["after"]["networks"]["br1"]["name"] == "br1"
 
 
+def test_include_restores_part_of_the_document(tmp_path, capsys):
+    # A recovery leaves the volume definitions to the volumes' own backups (their data).
+    src = exported_document(tmp_path, capsys)
+    fake = empty_target()
+    result = restore(fake, capsys, src, include={"storage_volumes": []})
+    assert result["changed"] is True and "create volume fast/web/data" not in result["actions"]
+    assert "POST storage-pools/fast/volumes/custom" not in writes(fake) and "POST networks" in writes(fake)
+
+
 def test_restore_in_check_mode_plans_the_same_without_writing(tmp_path, capsys):
     src = exported_document(tmp_path, capsys)
     fake = empty_target()
