@@ -15,6 +15,9 @@ benchmarks=(
   "Connection plugin|bench/connection.sh 50"
   "Instance migration|bench/migration.sh 1024"
   "Site playbook|bench/site.sh"
+  "Cluster: form, evacuate and restore|bench/cluster.sh 1"
+  "Incus beside LXD: snapshot pruning|bench/incus.sh prune 300"
+  "Incus beside LXD: backup export|bench/incus.sh export 1024"
 )
 report=$(mktemp)
 trap 'rm -f "$report" "$report.out" "$report.err"' EXIT
