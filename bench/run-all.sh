@@ -2,7 +2,7 @@
 # Every benchmark in one run, on this machine's LXD: prints one report (markdown) with the date,
 # the LXD and ansible-core versions, and each benchmark's table of times and ratios, ready to
 # paste into bench/RESULTS.md. Progress goes to stderr; a failing benchmark stops the run.
-# Usage: bench/run-all.sh   (or make bench; needs make venv lxd; downloads `ansible` once, ~580 MB)
+# Usage: bench/run-all.sh   (or make bench; needs make venv lxd incus; downloads `ansible` once, ~580 MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchmarks=(
@@ -24,7 +24,7 @@ trap 'rm -f "$report" "$report.out" "$report.err"' EXIT
 make -s venv >/dev/null
 {
   printf '# Benchmarks, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-  printf 'LXD %s, %s, Python %s, %s cores, %s\n' "$(lxd --version)" \
+  printf 'LXD %s, Incus %s, %s, Python %s, %s cores, %s\n' "$(lxd --version)" "$(incus version | sed -n 's/^Server version: //p')" \
     "$(.venv/bin/ansible --version | head -n 1 | tr -d '[]')" "$(.venv/bin/python -c 'import platform; print(platform.python_version())')" \
     "$(nproc)" "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)"
 } > "$report"
