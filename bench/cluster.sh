@@ -9,7 +9,7 @@
 #       (one ansible-playbook run each) vs `lxc cluster evacuate / restore --force`; both checked
 #       (every container running elsewhere, then back on the member).
 # Each round runs both methods, each on a cluster of its own, the order alternating between
-# rounds. Also reported: a one-task no-op ansible-playbook run, Ansible's own start on this machine.
+# rounds (env FIRST=lxc: lxc first in the first round; default module). Also reported: a one-task no-op ansible-playbook run, Ansible's own start on this machine.
 # Usage: bench/cluster.sh [ROUNDS]   (default 1; env CONTAINERS, default 5; needs make venv, lxd,
 # the busybox image in the main LXD: tests/harness/prepare-lxd.sh; run as root)
 set -euo pipefail
@@ -132,6 +132,7 @@ playbook restore "    - lxdkit.lxd.lxd_cluster_member: {url: 'unix:{{ lookup(\"e
 playbook noop "    - ansible.builtin.debug: {msg: noop}"
 noops=()
 methods=(module lxc)
+[ "${FIRST:-module}" = module ] || methods=(lxc module)
 for round in $(seq 0 $(( rounds - 1 ))); do
   for step in 0 1; do
     method=${methods[$(( (round + step) % 2 ))]}
