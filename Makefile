@@ -128,7 +128,7 @@ molecule: venv collection lxd
 	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test); done
 
 # Every benchmark side by side with its competitors, one report (not part of make test).
-bench: venv lxd
+bench: venv lxd incus
 	bench/run-all.sh
 
 clean:

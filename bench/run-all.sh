@@ -2,7 +2,7 @@
 # Every benchmark in one run, on this machine's LXD: prints one report (markdown) with the date,
 # the LXD and ansible-core versions, and each benchmark's table of times and ratios, ready to
 # paste into bench/RESULTS.md. Progress goes to stderr; a failing benchmark stops the run.
-# Usage: bench/run-all.sh   (or make bench; needs make venv lxd; downloads `ansible` once, ~580 MB)
+# Usage: bench/run-all.sh   (or make bench; needs make venv lxd incus; downloads `ansible` once, ~580 MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 benchmarks=(
@@ -15,13 +15,17 @@ benchmarks=(
   "Connection plugin|bench/connection.sh 50"
   "Instance migration|bench/migration.sh 1024"
   "Site playbook|bench/site.sh"
+  "Cluster: form, evacuate and restore|bench/cluster.sh 1"
+  # 150, not 300: making 4 x N snapshots is most of its time (300 took 7 min on a busy 2-core machine)
+  "Incus beside LXD: snapshot pruning|bench/incus.sh prune 150"
+  "Incus beside LXD: backup export|bench/incus.sh export 1024"
 )
 report=$(mktemp)
 trap 'rm -f "$report" "$report.out" "$report.err"' EXIT
 make -s venv >/dev/null
 {
   printf '# Benchmarks, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-  printf 'LXD %s, %s, Python %s, %s cores, %s\n' "$(lxd --version)" \
+  printf 'LXD %s, Incus %s, %s, Python %s, %s cores, %s\n' "$(lxd --version)" "$(incus version | sed -n 's/^Server version: //p')" \
     "$(.venv/bin/ansible --version | head -n 1 | tr -d '[]')" "$(.venv/bin/python -c 'import platform; print(platform.python_version())')" \
     "$(nproc)" "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2 / 1048576}' /proc/meminfo)"
 } > "$report"

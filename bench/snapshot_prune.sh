@@ -70,7 +70,9 @@ make_snapshots() {  # $1 prefix: N snapshots; pruning keeps the newest
 delete_snapshot() {  # $1 name
   if [ -n "$volume_mode" ]; then lxc storage volume delete "$pool" "$volume/$1" >/dev/null; else lxc delete "$instance/$1"; fi
 }
-lxd_pid=$(pgrep -o -x lxd)
+# The daemon listening on the main socket: fabric daemons (tests/harness/fabric.sh) run the same
+# binary, so the oldest "lxd" process need not be the main one.
+lxd_pid=$(ss -xlpn | awk '$5 == "/var/lib/lxd/unix.socket" { match($0, /pid=[0-9]+/); print substr($0, RSTART + 4, RLENGTH - 4); exit }')
 lxd_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$lxd_pid/stat"; }
 cpu_jiffies() { awk '/^cpu / {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }  # steal, all
 snapshot_count() { lxc query "$snapshots_path" | grep -c '"/1.0/' || true; }
