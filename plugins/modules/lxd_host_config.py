@@ -62,7 +62,7 @@ options:
       - Networks, ACLs, profiles and volumes are read from the exported projects only, volumes from the
         exported pools only.
       - With O(state=restored), only the document's objects named here are restored (by the names in the
-        document); V(storage_volumes: []) leaves the volume definitions out, for a recovery that imports
+        document); an empty list for V(storage_volumes) leaves the volume definitions out, for a recovery that imports
         the volumes with their data from their backups (C(playbooks/recover-host.yml) does).
     type: dict
   mapping:
