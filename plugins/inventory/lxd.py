@@ -124,26 +124,26 @@ keyed_groups:
 compose:
   ansible_python_interpreter: "'/usr/bin/python3'"
 
----
+# Another file (one YAML document each; shown commented here):
 # community.general.lxd's options, read with their meaning: running instances only, groups by
 # member, by image and by network range, and the IPv4 address of eth* as ansible_host for SSH
-plugin: lxdkit.lxd.lxd
-state: RUNNING
-connection: ssh
-prefered_instance_network_interface: eth
-groupby:
-  on_member1:
-    type: location
-    attribute: member1
-  debian:
-    type: os
-    attribute: debian
-  lab:
-    type: network_range
-    attribute: 10.99.0.0/24
-  vlan666:
-    type: vlanid
-    attribute: 666
+# plugin: lxdkit.lxd.lxd
+# state: RUNNING
+# connection: ssh
+# prefered_instance_network_interface: eth
+# groupby:
+#   on_member1:
+#     type: location
+#     attribute: member1
+#   debian:
+#     type: os
+#     attribute: debian
+#   lab:
+#     type: network_range
+#     attribute: 10.99.0.0/24
+#   vlan666:
+#     type: vlanid
+#     attribute: 666
 """
 
 import ipaddress
