@@ -288,13 +288,14 @@ def test_no_password_line_without_a_become_password_or_for_unsudoable_commands(f
     ({}, False),  # Ansible's default
 ])
 def test_ansible_pipelining_decides_pipelining(host_vars, enabled):
-    assert connection(**host_vars).is_pipelining_enabled() is enabled
+    # The option every supported ansible-core reads to decide (2.17+ through is_pipelining_enabled).
+    assert connection(**host_vars).get_option("pipelining") is enabled
 
 
 def test_ansible_pipelining_from_the_environment(monkeypatch):
     monkeypatch.setenv("ANSIBLE_PIPELINING", "1")
-    assert connection().is_pipelining_enabled() is True
-    assert connection(ansible_pipelining=False).is_pipelining_enabled() is False
+    assert connection().get_option("pipelining") is True
+    assert connection(ansible_pipelining=False).get_option("pipelining") is False
 
 
 def test_ansible_lxd_host_names_the_instance_and_ansible_lxd_instance_wins(fake):
