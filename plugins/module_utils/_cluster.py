@@ -17,7 +17,7 @@ import socket
 import ssl
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
-from ansible_collections.lxdkit.lxd.plugins.module_utils._server_admin import NO_EXPIRY
+from ansible_collections.lxdkit.lxd.plugins.module_utils._server_admin import NO_EXPIRY, encode_token, pending_tokens
 from ansible_collections.lxdkit.lxd.plugins.module_utils._servers import operation_id, start_operation
 
 # A member's status in GET /1.0/cluster/members (LXD 5.0).
@@ -60,7 +60,7 @@ def join_token_string(operation):
         ("secret", metadata.get("secret")),
         ("expires_at", metadata.get("expiresAt") or NO_EXPIRY),
     ))
-    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return encode_token(fields)
 
 
 def decode_join_token(field, text):
@@ -159,9 +159,7 @@ class Cluster:
 
     def tokens(self, name):
         """The pending join tokens for member ``name`` (oldest first)."""
-        running = (self.client.get("operations", params={"recursion": 1}) or {}).get("running") or []
-        pending = [op for op in running if op.get("class") == "token" and (op.get("metadata") or {}).get("serverName") == name]
-        return sorted(pending, key=lambda op: op.get("created_at") or "")
+        return pending_tokens(self.client, lambda metadata: metadata.get("serverName") == name)
 
     def issue_token(self, name):
         """A new join token operation for ``name`` (it runs until used, revoked or expired)."""

@@ -228,10 +228,7 @@ class TrustStore:
     def tokens(self, name):
         """The pending trust tokens issued for client ``name``: LXD's running operations of class
         token (oldest first)."""
-        running = (self.client.get("operations", params={"recursion": 1}) or {}).get("running") or []
-        pending = [op for op in running if op.get("class") == "token"
-                   and ((op.get("metadata") or {}).get("request") or {}).get("name") == name]
-        return sorted(pending, key=lambda op: op.get("created_at") or "")
+        return pending_tokens(self.client, lambda metadata: (metadata.get("request") or {}).get("name") == name)
 
     def issue_token(self, body):
         """POST a token request; return its operation. The operation runs until the token is
@@ -245,6 +242,19 @@ class TrustStore:
 
     def revoke_token(self, operation):
         self.client.send("DELETE", "operations/%s" % operation["id"])
+
+
+def pending_tokens(client, owned):
+    """LXD's pending tokens (running operations of class token, oldest first) whose metadata
+    ``owned(metadata)`` accepts: trust tokens of a client, join tokens of a cluster member."""
+    running = (client.get("operations", params={"recursion": 1}) or {}).get("running") or []
+    pending = [op for op in running if op.get("class") == "token" and owned(op.get("metadata") or {})]
+    return sorted(pending, key=lambda op: op.get("created_at") or "")
+
+
+def encode_token(fields):
+    """The text lxc prints for a token: base64 of the JSON (``fields`` in LXD's key order) LXD decodes."""
+    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
 
 # LXD's zero time: a token without expiry (core.remote_token_expiry unset).
@@ -262,4 +272,4 @@ def token_string(operation):
         ("secret", metadata.get("secret")),
         ("expires_at", metadata.get("expiresAt") or NO_EXPIRY),
     ))
-    return base64.b64encode(json.dumps(fields, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return encode_token(fields)
