@@ -10,8 +10,9 @@ LXD 5.0.2 takes the pool from the X-LXD-pool header but nothing else: an import 
 or nic network is missing on the target fails ("Failed loading profiles for instance: Profile
 not found") after the whole upload. So the mapping is applied inside the archive, to
 ``backup/index.yaml`` (its ``pool`` and the instance config LXD reads from it) and to each
-``backup.yaml`` (of the instance and of each snapshot). Every other tar member is copied byte
-for byte, header and data; the stream LXD gets is gzip (level 1) of the rewritten tar.
+``backup.yaml`` (of the instance and of each snapshot); the same rewrite puts the config keys in
+the spelling of the server that imports it (an LXD backup on Incus: ``_key_spellings``). Every
+other tar member is copied byte for byte, header and data; the stream LXD gets is gzip (level 1) of the rewritten tar.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import zlib
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._archive import INDEX, decompressed
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._key_spellings import foreign_keys, spelled_for
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._workers import CHUNK
 
@@ -288,12 +290,28 @@ def _map_devices(devices, mapping, pool=None):
             device["network"] = mapped(mapping, "networks", device["network"])
 
 
-def map_config(config, mapping, pool=None):
+def foreign_config_keys(config, server):
+    """The config keys of the instance, its snapshots and its profiles in a backup.yaml
+    document that ``server`` spells otherwise (sorted, once each)."""
+    configs = [entry.get(field) for entry in _instances_in(config) for field in ("config", "expanded_config")]
+    configs += [profile.get("config") for profile in config.get("profiles") or [] if isinstance(profile, dict)]
+    return sorted(set(key for found in configs if isinstance(found, dict) for key in foreign_keys(server, found)))
+
+
+def _respell(entry, server, where):
+    for field in ("config", "expanded_config"):
+        if isinstance(entry.get(field), dict):
+            entry[field] = spelled_for(server, entry[field], "%s %s" % (where, field))
+
+
+def map_config(config, mapping, pool=None, server=None):
     """Rename, in a backup.yaml document (in place), what ``mapping`` names: profiles lists,
     disk devices' pools, nic devices' networks (also in the expanded devices), the pool, the
     profiles' definitions and the project. ``pool``: the instance's pool when set apart from
-    the mapping (storage_pool)."""
+    the mapping (storage_pool). ``server``: the config keys in that server's spelling."""
     for entry in _instances_in(config):
+        if server:
+            _respell(entry, server, "the backup's instance %s" % entry.get("name"))
         if entry.get("profiles"):
             # Two profiles mapped to one: LXD refuses a profile listed twice ("Duplicate profile").
             names = [mapped(mapping, "profiles", name) for name in entry["profiles"]]
@@ -304,6 +322,8 @@ def map_config(config, mapping, pool=None):
             entry["project"] = mapped(mapping, "projects", entry["project"])
     for profile in config.get("profiles") or []:
         if isinstance(profile, dict):
+            if server:
+                _respell(profile, server, "the backup's profile %s" % profile.get("name"))
             profile["name"] = mapped(mapping, "profiles", profile.get("name"))
             _map_devices(profile.get("devices"), mapping)
     if isinstance(config.get("pool"), dict) and config["pool"].get("name"):
@@ -313,15 +333,15 @@ def map_config(config, mapping, pool=None):
     return config
 
 
-def _rewritten(name, data, mapping, pool):
+def _rewritten(name, data, mapping, pool, server):
     document = _load(data, name)
     if name == INDEX:
         if document.get("pool"):
             document["pool"] = pool or mapped(mapping, "pools", document["pool"])
         if isinstance(document.get("config"), dict):
-            map_config(document["config"], mapping, pool)
+            map_config(document["config"], mapping, pool, server)
     else:
-        map_config(document, mapping, pool)
+        map_config(document, mapping, pool, server)
     return _dump(document)
 
 
@@ -334,8 +354,9 @@ def _with_size(header, size):
     return bytes(block)
 
 
-def mapped_tar(stream, mapping, pool=None):
-    """Yield the tar read from ``stream`` (uncompressed) with its config documents mapped."""
+def mapped_tar(stream, mapping, pool=None, server=None):
+    """Yield the tar read from ``stream`` (uncompressed) with its config documents mapped (and
+    their keys in ``server``'s spelling when given)."""
     for name, raw, size, stream in _members(stream):
         if name is None:
             yield raw
@@ -353,16 +374,16 @@ def mapped_tar(stream, mapping, pool=None):
         data = _read_exact(stream, _padded(size), name)[:size]
         if b" size=" in raw[:-_BLOCK]:
             raise LxdkitError("the backup's %s has a pax size record; it cannot be rewritten" % name)
-        new = _rewritten(name, data, mapping, pool)
+        new = _rewritten(name, data, mapping, pool, server)
         yield raw[:-_BLOCK] + _with_size(raw[-_BLOCK:], len(new)) + new + b"\0" * (_padded(len(new)) - len(new))
 
 
-def mapped_archive(path, mapping, pool=None):
+def mapped_archive(path, mapping, pool=None, server=None):
     """Yield the backup file at ``path`` as a gzip stream of its tar with the mapping applied
-    (see the module docstring)."""
+    and, with ``server``, the config keys in its spelling (see the module docstring)."""
     with decompressed(path) as (_compression, stream):
         compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)
-        for piece in mapped_tar(stream, mapping, pool):
+        for piece in mapped_tar(stream, mapping, pool, server):
             out = compressor.compress(piece)
             if out:
                 yield out

@@ -15,7 +15,7 @@ import uuid
 from ansible_collections.lxdkit.lxd.plugins.module_utils._archive import verify_backup_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._atomic_files import own_leftovers, publish, write_temp
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import directory_lock
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import any_mapping, mapped_archive
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import any_mapping, check_mapping, mapped_archive
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import ChunkedBody
@@ -219,18 +219,19 @@ def _place(temp, dest, size, checksum, verify, force):
     return dict(size=size, sha256=checksum, verified=verified)
 
 
-def import_backup(client, collection, src, name=None, pool=None, mapping=None):
+def import_backup(client, collection, src, name=None, pool=None, mapping=None, respell=False):
     """Create an instance (``collection`` ``instances``) or a custom volume
     (``storage-pools/POOL/volumes/custom``) from the backup file ``src``, streamed; returns its
     name (``name``, default the one in the backup). ``pool``: an instance's storage pool.
     ``mapping`` (``_backup_mapping.check_mapping``): an instance backup's names to rename, in
-    the archive as it streams (see ``_backup_mapping``)."""
+    the archive as it streams (see ``_backup_mapping``); ``respell``: its config keys put in the
+    spelling of the client's server on the way too (an LXD backup imported into Incus)."""
     # Incus reads X-Incus-name (and ignores X-LXD-name: the backup would come back under its
     # old name); the client names the header for the server it talks to.
     headers = client.headers(name=name or None, pool=pool or None)
     headers["Content-Type"] = "application/octet-stream"
-    if mapping and any_mapping(mapping):
-        body = ChunkedBody(mapped_archive(src, mapping, pool))
+    if (mapping and any_mapping(mapping)) or respell:
+        body = ChunkedBody(mapped_archive(src, mapping or check_mapping(None), pool, client.server_kind if respell else None))
         try:
             done = client.send("POST", collection, data=body, headers=headers) or {}
         finally:

@@ -22,6 +22,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import di
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError, LxdkitNotFound
+from ansible_collections.lxdkit.lxd.plugins.module_utils._key_spellings import spelled_for
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._network import NETWORK_CONFIG_RULES
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import SERVER_MANAGED_PREFIXES, desired_map, is_server_managed
@@ -411,7 +412,9 @@ class HostConfigRestore:
             # A new project with its own profiles gets an empty default profile from LXD.
             current = dict(name=name, description="", config={}, devices={})
         base = current or dict(config={}, devices={})
-        wanted = dict(name=name, description=entry["description"], config=desired_map(base["config"], _clean(entry["config"]), False),
+        # A document exported from LXD restored on Incus (or back): the keys in the target's names.
+        config = spelled_for(self.client.server_kind, _clean(entry["config"]), "profile %s config" % _in(project, name))
+        wanted = dict(name=name, description=entry["description"], config=desired_map(base["config"], config, False),
                       devices=desired_map(base["devices"], entry["devices"], False))
         body = dict((key, value) for key, value in wanted.items() if key != "name")
         self._step("profiles", _in(project, name), current, wanted, self._send("POST", "profiles", wanted, project),

@@ -383,7 +383,7 @@ import time
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import (
-    any_mapping, backup_names, check_mapping, missing_on_target, read_backup_config, target_names, unused_mapping)
+    any_mapping, backup_names, check_mapping, foreign_config_keys, missing_on_target, read_backup_config, target_names, unused_mapping)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
@@ -461,14 +461,19 @@ class BackupManager(LxdManager):
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
         mapping = check_mapping(self.params["mapping"])
-        references = {}
+        references, respell = {}, []
         if volume:
             if any_mapping(mapping):
                 raise LxdkitError("mapping is for instance backups; a volume is imported into pool (and the project option)")
             require_pool(self.client, self.params["pool"])
             objects = self.resources("volume", volumes_path(self.params["pool"]), lambda volume: volume_view(volume, self.params["pool"]))
         else:
-            references = self._references(src, mapping)
+            index, config = read_backup_config(src)
+            references = self._references(src, mapping, index, config)
+            respell = foreign_config_keys(config, self.client.server_kind)
+            if respell:
+                self.module.warn("the backup %s has %s, which %s at %s spells otherwise: imported with %s's names"
+                                 % (src, ", ".join(respell), self.client.server_name, self.client.where, self.client.server_name))
             objects = self.resources("instance", "instances", instance_view)
         name = volume or self.params["instance"]
         existing = objects.find(name) if name else None
@@ -479,16 +484,16 @@ class BackupManager(LxdManager):
         started = time.monotonic()
         imported = {}
         self.reconciler.action("import", lambda: imported.update(
-            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"], mapping)))
+            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"], mapping, bool(respell))))
         created = None if self.reconciler.check_mode else objects.find(imported["name"])
         result = dict(storage_volume=created) if volume else dict(instance=created, references=references)
         return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), cleaned=[], **result)
 
-    def _references(self, src, mapping):
+    def _references(self, src, mapping, index, config):
         """Read what the instance backup at ``src`` names, move the client to the project the
         mapping names, and check that the target has everything (after the mapping) before
         anything is sent: the error names every missing pool, network and profile."""
-        names = backup_names(*read_backup_config(src))
+        names = backup_names(index, config)
         unused = unused_mapping(mapping, names)
         if unused:
             self.module.warn("mapping: the backup %s does not name %s; those entries were not used" % (src, ", ".join(unused)))

@@ -71,6 +71,9 @@ incus info "$prefix-web" | grep -q "before-move"
 incus info "$prefix-dns" | grep -q "before-move"
 [ "$(incus exec "$prefix-dns" -- cat /srv/data/marker)" = "data of $prefix" ]
 incus profile show "$prefix-web" | grep -q "network: incusbr0"
+# LXD's key names, in Incus's.
+[ "$(incus config get "$prefix-dns" security.guestapi)" = false ]
+[ "$(incus profile get "$prefix-web" security.guestapi.images)" = false ]
 incus storage volume show default "$prefix-data" >/dev/null
 ./probe.sh 127.0.0.1 "$web_port" "$dns_port" "$prefix"
 # LXD as it was, but for the instances, stopped; nothing removed.

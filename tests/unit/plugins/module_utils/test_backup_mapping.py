@@ -18,6 +18,7 @@ import yaml
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import (
     backup_names,
     check_mapping,
+    foreign_config_keys,
     map_config,
     mapped_archive,
     missing_on_target,
@@ -209,6 +210,26 @@ def test_the_storage_pool_option_wins_for_the_root_disk_and_the_volume():
     map_config(config, check_mapping(MAPPING), pool="given")
     assert config["container"]["expanded_devices"]["root"]["pool"] == "given" and config["pool"]["name"] == "given"
     assert config["container"]["devices"]["data"]["pool"] == "slow"
+
+
+def test_an_lxd_backup_for_incus_gets_incus_key_names_in_every_config(tmp_path):
+    text = BACKUP_YAML.replace('    user.note: "yes"\n', '    user.note: "yes"\n    security.devlxd: "false"\n', 1)
+    text = text.replace("- name: web\n  devices: {}", "- name: web\n  config:\n    security.devlxd.images: \"true\"\n  devices: {}")
+    config = yaml.safe_load(text)
+    assert foreign_config_keys(config, "incus") == ["security.devlxd", "security.devlxd.images"]
+    assert foreign_config_keys(config, "lxd") == []
+    path = tmp_path / "c1.tar.gz"
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        _add(archive, "backup/index.yaml", _index(False))
+        _add(archive, "backup/container/backup.yaml", text.encode())
+    path.write_bytes(gzip.compress(raw.getvalue()))
+    after = _members(zlib.decompress(b"".join(mapped_archive(str(path), check_mapping(None), server="incus")), 31))
+    rewritten = yaml.safe_load(after["backup/container/backup.yaml"][5])
+    assert rewritten["container"]["config"] == {"volatile.idmap.base": "0", "user.note": "yes", "security.guestapi": "false"}
+    assert rewritten["profiles"][1]["config"] == {"security.guestapi.images": "true"}
+    assert rewritten["container"]["profiles"] == ["default", "web"]  # no mapping: names unchanged
+    assert foreign_config_keys(rewritten, "incus") == []
 
 
 def test_two_profiles_mapped_to_one_are_listed_once():
