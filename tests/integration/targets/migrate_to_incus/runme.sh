@@ -58,6 +58,26 @@ cat > "$scratch/migrate.json" <<JSON
  "migrate_probe_urls": ["http://127.0.0.1:$web_port/"],
  "migrate_probe_commands": ["$PWD/probe.sh 127.0.0.1 $web_port $dns_port $prefix"]}
 JSON
+
+# Bad input: each refused with a message that names it, before anything changes on either server.
+incus list --format csv --columns ns | sort > "$scratch/incus-before.csv"
+refused() {  # EXPECTED_TEXT EXTRA_VARS_JSON: the playbook fails, saying EXPECTED_TEXT
+  if ansible-playbook -i "$scratch/hosts.ini" "$collection/playbooks/migrate-to-incus.yml" -e "@$scratch/migrate.json" -e "$2" \
+      > "$scratch/refused.log" 2>&1; then
+    echo "migrate-to-incus.yml took $2" >&2; return 1
+  fi
+  grep -qF "$1" "$scratch/refused.log" || { cat "$scratch/refused.log"; return 1; }
+}
+refused "migrate_lxd must reach LXD and migrate_incus Incus" \
+  '{"migrate_lxd": {"url": "unix:/var/lib/incus/unix.socket"}, "migrate_incus": {"url": "unix:/var/lib/incus/unix.socket"}}'
+refused "migrate_instances names instances LXD does not have: nosuch" '{"migrate_instances": ["nosuch"]}'
+refused "migrate_mapping may only have the keys pools, networks, projects and profiles" '{"migrate_mapping": {"bridges": {}}}'
+refused "migrate_dir must name a directory for the exports" '{"migrate_dir": ""}'
+refused "migrate_compression must be one of none, gzip" '{"migrate_compression": "rar"}'
+LXD_DIR=$lxd_dir lxc list --format csv --columns ns | sort | diff "$scratch/lxd-before.csv" -
+incus list --format csv --columns ns | sort | diff "$scratch/incus-before.csv" -
+[ ! -e "$scratch/move" ]
+
 start=$(date +%s.%N)
 ansible-playbook -i "$scratch/hosts.ini" "$collection/playbooks/migrate-to-incus.yml" -e "@$scratch/migrate.json" | tee "$scratch/move1.log"
 end=$(date +%s.%N)
