@@ -192,6 +192,15 @@ class LxdClient:
         """The server's version as it reports it (environment.server_version), or None."""
         return (self.server.get("environment") or {}).get("server_version")
 
+    @property
+    def summary(self):
+        """Which server answered, for results: ``{kind, version, url}``; None before connecting
+        (a task that failed before reaching any server)."""
+        if self._host_info is None:
+            return None
+        return dict(kind=server_kind_of(self._host_info), version=(self._host_info.get("environment") or {}).get("server_version"),
+                    url=self.where)
+
     def has_extension(self, name):
         """Whether the server has the API extension ``name``: features are gated on these,
         never on versions (LXD and Incus number theirs apart)."""

@@ -62,14 +62,23 @@ def run_module(manager_class, argument_spec, **module_kwargs):
         result = manager.run()
     except LxdkitError as exc:
         _warn(module, clients)
-        module.fail_json(msg=exc.msg, actions=reconciler.actions, **exc.details)
+        module.fail_json(msg=exc.msg, actions=reconciler.actions, **_with_server(exc.details, clients))
     except OSError as exc:
         _warn(module, clients)
         # Files on the machine running the module (backups, images, certificates).
         where = exc.filename or "a local file"
-        module.fail_json(msg="%s: %s" % (where, exc.strerror or exc), actions=reconciler.actions)
+        module.fail_json(msg="%s: %s" % (where, exc.strerror or exc), actions=reconciler.actions, **_with_server({}, clients))
     _warn(module, clients)
-    module.exit_json(**result)
+    module.exit_json(**_with_server(result, clients))
+
+
+def _with_server(result, clients):
+    """``result`` with ``server``: which server the task talked to (LXD or Incus, its version
+    and url), when it reached one."""
+    summary = next((client.summary for client in reversed(clients) if client.summary), None)
+    if summary is None or "server" in result:
+        return result
+    return dict(result, server=summary)
 
 
 def _warn(module, clients):

@@ -107,6 +107,11 @@ actions:
   type: list
   elements: str
   sample: [join]
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import Cluster, check_member_config, decode_join_token, fetch_certificate

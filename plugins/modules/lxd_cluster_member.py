@@ -142,6 +142,11 @@ actions:
   type: list
   elements: str
   sample: [evacuate]
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import (EVACUATED, OFFLINE, ONLINE, WRITABLE_ROLES, Cluster, join_token_string, member_roles,

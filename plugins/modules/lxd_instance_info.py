@@ -146,6 +146,11 @@ instances:
       addresses: {eth0: [10.99.0.23]}
       addresses_ipv6: {eth0: []}
       snapshots_count: 2
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import addresses

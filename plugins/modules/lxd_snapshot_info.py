@@ -68,6 +68,11 @@ snapshots:
       type: int
   sample: [{name: snap0, created_at: "2026-11-25T05:11:43.402010112Z", expires_at: null,
             last_used_at: null, stateful: false, size: null}]
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module

@@ -200,6 +200,11 @@ old_state:
   returned: always
   type: str
   sample: absent
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError

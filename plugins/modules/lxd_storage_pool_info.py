@@ -110,6 +110,11 @@ storage_pools:
       locations: [none]
       used_by: [/1.0/instances/web01, /1.0/profiles/default]
       resources: {space: {used: 2254659584, total: 52576092160}, inodes: {used: 91402, total: 3276800}}
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError

@@ -85,6 +85,11 @@ storage_volumes:
       type: int
   sample: [{name: shared-data, type: custom, content_type: filesystem, config: {size: 2GiB}, description: "",
             used_by: [/1.0/profiles/web-server], location: none, pool: default, snapshots_count: 2}]
+server:
+  description: Which server the task talked to (also when it failed there) - C(kind) V(lxd) or V(incus), its C(version), the C(url) it was reached at.
+  returned: when the task reached a server
+  type: dict
+  sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError

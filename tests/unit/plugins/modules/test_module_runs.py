@@ -174,3 +174,22 @@ def test_target_on_a_standalone_server_is_refused(capsys):
     fake.route("GET", "instances/c1", sync(instance))
     result = run_module(fake, lxd_instance, capsys, name="c1", target="member2", state="stopped")
     assert result["failed"] is True and "standalone" in result["msg"] and writes(fake) == []
+
+
+def test_every_result_says_which_server_answered_also_a_failure(capsys):
+    fake = FakeLxd()
+    fake.route("GET", "profiles/web", sync(PROFILE))
+    result = run_module(fake, lxd_profile, capsys, name="web", config={"limits.cpu": 2})
+    assert result["server"]["kind"] == "lxd" and result["server"]["version"] == fake.server["environment"]["server_version"]
+    assert result["server"]["url"].startswith("unix:")
+    failed = run_module(FakeLxd(), lxd_profile, capsys, name="gone", new_name="never", config={"limits.cpu": 2})
+    assert failed["failed"] is True and failed["server"] == result["server"]
+
+
+def test_a_task_that_reached_no_server_has_no_server_in_its_result(tmp_path, capsys):
+    certificate = tmp_path / "client.crt"
+    certificate.write_text("not used")
+    fake = FakeLxd()
+    result = run_module(fake, lxd_profile, capsys, name="web", client_cert=str(certificate))
+    assert result["failed"] is True and "client_cert and client_key go together" in result["msg"]
+    assert "server" not in result and fake.calls == []
