@@ -60,8 +60,11 @@ lint: venv collection
 units: venv collection test-tools
 	cd $(COLLECTION) && ansible-test units --color no --local --python $(TEST_PYTHON)
 
+# SERVER=incus: the same targets against Incus (tests/harness/on-server.sh), but those marked lxd_only.
+SERVER ?= lxd
 integration: venv collection lxd incus
-	cd $(COLLECTION) && ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(TARGETS)
+	cd $(COLLECTION) && $(CURDIR)/tests/harness/on-server.sh $(SERVER) \
+	  ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(TARGETS)
 
 changelog-lint: venv
 	antsibull-changelog lint
