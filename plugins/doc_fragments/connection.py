@@ -162,6 +162,8 @@ options:
     description: A trust token of the source server, for the first contact (as O(trust_token)).
     type: str
   source_trust_password:
-    description: The source server's C(core.trust_password), the older way to get trusted.
+    description:
+      - The source server's C(core.trust_password), the older way to get trusted.
+      - LXD only - Incus has no trust password; set for an Incus source, it is an error (use O(source_trust_token)).
     type: str
 """

@@ -65,6 +65,9 @@ options:
     description:
       - Instance config keys (C(limits.cpu), C(boot.autostart), C(snapshots.schedule), ...).
         Numbers and booleans are converted to the strings LXD wants. Not managed when not given.
+      - The guest API keys may be given in either server's spelling, LXD's C(security.devlxd) and
+        C(security.devlxd.images) or Incus's C(security.guestapi) and C(security.guestapi.images);
+        they are written in the spelling of the server the task talks to, so one task serves both.
     type: dict
   devices:
     description: Instance devices by name; each needs C(type). Not managed when not given.

@@ -18,6 +18,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._instance import (
     source_spec,
     wait_for_ipv4,
 )
+from ansible_collections.lxdkit.lxd.plugins.module_utils._key_spellings import spelled_for
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_instance_name, check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._proxy_ports import taken_proxy_listeners
@@ -46,7 +47,8 @@ class InstanceManager(LxdManager):
         check_instance_name("new_name", new_name)
         for profile in self.params["profiles"] or []:
             check_object_name("profiles[]", profile)
-        self.config = string_map("config", self.params["config"])
+        # LXD and Incus name the guest API keys differently: either name works against both.
+        self.config = spelled_for(self.client.server_kind, string_map("config", self.params["config"]))
         self.devices = device_map("devices", self.params["devices"])
         state = self.params["state"]
         self.source = source_spec(self.params)

@@ -80,6 +80,13 @@ EXAMPLES = r"""
       limits.memory: 4GB
     restart_on_change: true
 
+- name: No guest API in this instance, with the same task against LXD or Incus
+  lxdkit.lxd.lxd_instance:
+    name: web01
+    merge_config: true
+    config:
+      security.devlxd: false  # on Incus written as security.guestapi (either name works on both)
+
 - name: Freeze it
   lxdkit.lxd.lxd_instance:
     name: web01

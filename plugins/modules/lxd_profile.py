@@ -35,6 +35,9 @@ options:
       - Profile config keys, for example C(limits.cpu), C(limits.memory), C(security.nesting)
         or the C(snapshots.*) keys that schedule automatic snapshots.
       - Not managed when not given. See O(merge_profile) for keys that are not listed.
+      - The guest API keys may be given in either server's spelling, LXD's C(security.devlxd) and
+        C(security.devlxd.images) or Incus's C(security.guestapi) and C(security.guestapi.images);
+        they are written in the spelling of the server the task talks to, so one task serves both.
     type: dict
   devices:
     description:
@@ -119,6 +122,13 @@ EXAMPLES = r"""
     config:
       security.nesting: true
 
+- name: Instances of this profile may not see the host's images, on LXD and on Incus alike
+  lxdkit.lxd.lxd_profile:
+    name: production
+    merge_profile: true
+    config:
+      security.devlxd.images: false  # Incus's name, security.guestapi.images, works on both too
+
 - name: Rename a profile
   lxdkit.lxd.lxd_profile:
     name: production
@@ -172,6 +182,7 @@ server:
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
+from ansible_collections.lxdkit.lxd.plugins.module_utils._key_spellings import spelled_for
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
@@ -185,7 +196,8 @@ class ProfileManager(LxdManager):
         name, new_name = self.params["name"], self.params["new_name"]
         for field in ("name", "new_name", "source"):
             check_object_name(field, self.params[field])
-        config = string_map("config", self.params["config"])
+        # LXD and Incus name the guest API keys differently: either name works against both.
+        config = spelled_for(self.client.server_kind, string_map("config", self.params["config"]))
         devices = device_map("devices", self.params["devices"])
         profiles = self.resources("profile", "profiles", profile_view)
         current = profiles.find(name)

@@ -42,6 +42,7 @@ options:
       - C(core.trust_password) is write-only in LXD (it shows only that one is set), so no task
         can keep it idempotent; it is refused, but for V("") which removes it. Use
         M(lxdkit.lxd.lxd_trust) with O(lxdkit.lxd.lxd_trust#module:state=token) for first contact instead.
+      - LXD only - Incus has no C(core.trust_password) and refuses the key, even as V("").
     type: dict
   merge_config:
     description:

@@ -116,5 +116,10 @@ web_address=$(incus list --format csv --columns 4 "^$prefix-web\$" | cut -d' ' -
 [ "$(dig +short +time=3 +tries=1 @127.0.0.1 -p "$dns_port" "$prefix-web.$prefix.test" A)" = "$web_address" ]
 ansible-playbook -i "$scratch/hosts.ini" site.yml -e "@$scratch/incus-site.json" | tee "$scratch/site-incus2.log"
 grep -qE '^localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$scratch/site-incus2.log"
+# site.yml names the guest API keys as LXD does: on Incus they were found in Incus's spelling.
+[ "$(incus config get "$prefix-dns" security.guestapi)" = false ]
+[ "$(incus profile get "$prefix-web" security.guestapi.images)" = false ]
+[ -z "$(incus config show "$prefix-dns" | grep devlxd)" ]
+[ -z "$(incus profile show "$prefix-web" | grep devlxd)" ]
 ./probe.sh 127.0.0.1 "$web_port" "$dns_port" "$prefix"
 echo "migrate_to_incus: passed"

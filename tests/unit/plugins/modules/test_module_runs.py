@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 
 from ansible_collections.lxdkit.lxd.plugins.modules import lxd_backup, lxd_image, lxd_instance, lxd_network, lxd_profile, lxd_snapshot
-from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, error, run_module, sync, writes
+from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import SERVER, FakeLxd, error, run_module, sync, writes
 
+INCUS_SERVER = dict(SERVER, environment=dict(SERVER["environment"], server="incus", server_version="6.0.4"))
 PROFILE = {"name": "web", "description": "", "config": {"limits.cpu": "2"}, "devices": {}, "used_by": []}
 
 
@@ -193,3 +194,32 @@ def test_a_task_that_reached_no_server_has_no_server_in_its_result(tmp_path, cap
     result = run_module(fake, lxd_profile, capsys, name="web", client_cert=str(certificate))
     assert result["failed"] is True and "client_cert and client_key go together" in result["msg"]
     assert "server" not in result and fake.calls == []
+
+
+def test_a_profile_given_lxds_guest_api_key_is_written_in_incus_spelling_and_stays_unchanged_after(capsys):
+    fake = FakeLxd(server=INCUS_SERVER)
+    stored = dict(PROFILE, config={"security.guestapi": "false"})
+    fake.route("GET", "profiles/web", error(404, "not found"), sync(stored))
+    fake.route("POST", "profiles", sync(None))
+    result = run_module(fake, lxd_profile, capsys, name="web", config={"security.devlxd": False})
+    assert result["changed"] is True and fake.requested("POST", "profiles")[0].json["config"] == {"security.guestapi": "false"}
+    again = run_module(fake, lxd_profile, capsys, name="web", config={"security.devlxd": False})
+    assert again["changed"] is False and len(writes(fake)) == 1
+
+
+def test_an_instance_given_incus_guest_api_key_against_lxd_updates_lxds_key(capsys):
+    fake = FakeLxd()
+    current = {"name": "c1", "status": "Stopped", "profiles": ["default"], "config": {"security.devlxd": "true"}, "devices": {},
+               "ephemeral": False, "description": ""}
+    fake.route("GET", "instances/c1", sync(current), sync(dict(current, config={"security.devlxd": "false"})))
+    fake.route("PUT", "instances/c1", sync(None))
+    result = run_module(fake, lxd_instance, capsys, name="c1", state="stopped", config={"security.guestapi": False})
+    assert result["changed"] is True and fake.requested("PUT", "instances/c1")[0].json["config"] == {"security.devlxd": "false"}
+
+
+def test_both_spellings_with_different_values_fail_naming_both_and_write_nothing(capsys):
+    fake = FakeLxd(server=INCUS_SERVER)
+    fake.route("GET", "profiles/web", sync(PROFILE))
+    result = run_module(fake, lxd_profile, capsys, name="web", config={"security.devlxd": False, "security.guestapi": True})
+    assert result["failed"] is True and "security.devlxd" in result["msg"] and "security.guestapi" in result["msg"]
+    assert writes(fake) == []
