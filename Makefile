@@ -60,10 +60,11 @@ lint: venv collection
 units: venv collection test-tools
 	cd $(COLLECTION) && ansible-test units --color no --local --python $(TEST_PYTHON)
 
-# SERVER=incus: the same targets against Incus (tests/harness/on-server.sh), but those marked lxd_only.
-SERVER ?= lxd
+# The targets against each server of SERVERS, both at the same time (tests/harness/on-server.sh);
+# the incus lane leaves out the targets marked lxd_only. SERVERS=lxd or SERVERS=incus runs one.
+SERVERS ?= lxd incus
 integration: venv collection lxd incus
-	cd $(COLLECTION) && $(CURDIR)/tests/harness/on-server.sh $(SERVER) \
+	cd $(COLLECTION) && $(CURDIR)/tests/harness/on-server.sh "$(SERVERS)" \
 	  ansible-test integration --color no --local --allow-destructive --python $(TEST_PYTHON) $(TARGETS)
 
 changelog-lint: venv

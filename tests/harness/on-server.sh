@@ -1,53 +1,71 @@
 #!/usr/bin/env bash
-# on-server.sh SERVER COMMAND...: run COMMAND (ansible-test integration ..., from the collection's
-# build copy) with the integration targets talking to SERVER: lxd (the default: COMMAND as it is)
-# or incus (Incus 6.0 of tests/harness/prepare-incus.sh). The one switch behind
-# `make integration SERVER=incus`.
+# on-server.sh "SERVERS" COMMAND...: run COMMAND (ansible-test integration ..., from the
+# collection's build copy) once per server of SERVERS ("lxd", "incus" or "lxd incus"), with the
+# integration targets talking to that server. The one switch behind `make integration SERVERS=...`.
 #
-# For incus, in a copy of the build copy made for this run (never the source tree, and never the
-# build copy the other make goals use; removed at the end):
+# Two servers run as two lanes at the same time: the targets mostly wait on the daemons, and one
+# lane after the other would not fit make test's time (README, "What runs where"). The incus
+# lane's output goes to a log printed when both are done; each lane's result and time are said
+# at the end, and the exit status is non-zero when either failed. The targets keep the lanes
+# apart: random name prefixes, random free subnets and ports, nothing fixed on the host.
+#
+# lxd: COMMAND as it is, in the build copy.
+# incus (Incus 6.0 of tests/harness/prepare-incus.sh), in a copy of the build copy made for this
+# run (never the source tree, never the build copy the other make goals use; removed at the end):
 #   - every target gets the ansible-test aliases env/set/LXD_URL/unix:/var/lib/incus/unix.socket and
 #     env/set/LXDKIT_TEST_SERVER/incus (ansible-test passes targets no other environment): the
 #     modules, the connection and the inventory plugin then reach Incus, and a target can tell
-#     which server it tests;
+#     which server it tests (setup_test_server);
 #   - a directory first in PATH whose `lxc` runs `incus` (the targets cross-check with the CLI),
 #     with LXD's few commands that Incus spells otherwise translated; with LXD_DIR set (a fabric
 #     LXD daemon) it runs the real lxc;
 #   - targets marked lxd_only in their aliases (each says why) are left out.
 set -euo pipefail
 
-server=${1:?usage: on-server.sh lxd|incus COMMAND...}
+servers=${1:?usage: on-server.sh "lxd|incus|lxd incus" COMMAND...}
 shift
-case "$server" in
-  lxd) exec "$@" ;;
-  incus) ;;
-  *) echo "on-server.sh: SERVER must be lxd or incus (got '$server')" >&2; exit 2 ;;
-esac
-
-incus_socket=/var/lib/incus/unix.socket
-if ! incus query /1.0 >/dev/null 2>&1; then
-  echo "on-server.sh: Incus does not answer at $incus_socket: run make incus first" >&2
-  exit 1
-fi
+[ $# -gt 0 ] || { echo "on-server.sh: give the command to run" >&2; exit 2; }
+for server in $servers; do
+  case "$server" in
+    lxd|incus) ;;
+    *) echo "on-server.sh: SERVERS must be lxd, incus or both (got '$server')" >&2; exit 2 ;;
+  esac
+done
 [ -d tests/integration/targets ] || { echo "on-server.sh: run from the collection's build copy" >&2; exit 2; }
 
-workdir=$(mktemp -d /tmp/lxdkit-on-incus.XXXXXX)
-trap 'rm -rf "$workdir"' EXIT
-namespace_dir=$(dirname "$PWD")
-copy="$workdir/ansible_collections/$(basename "$namespace_dir")/$(basename "$PWD")"
-mkdir -p "$(dirname "$copy")"
-cp -a . "$copy"
-cd "$copy"
+incus_socket=/var/lib/incus/unix.socket
+workdir=$(mktemp -d /tmp/lxdkit-lanes.XXXXXX)
+lane_pids=()
+cleanup() {
+  local pid
+  for pid in "${lane_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-for aliases in tests/integration/targets/*/aliases; do
-  grep -qx 'env/set/LXDKIT_TEST_SERVER/incus' "$aliases" ||
-    printf 'env/set/LXD_URL/unix:%s\nenv/set/LXDKIT_TEST_SERVER/incus\n' "$incus_socket" >> "$aliases"
-done
+lane_lxd() {
+  "$@"
+}
 
-shim="$workdir/bin"
-mkdir "$shim"
-real_lxc=$(command -v lxc)
-cat > "$shim/lxc" <<SHIM
+lane_incus() {
+  if ! incus query /1.0 >/dev/null 2>&1; then
+    echo "on-server.sh: Incus does not answer at $incus_socket: run make incus first" >&2
+    return 1
+  fi
+  local namespace_dir copy shim real_lxc aliases
+  namespace_dir=$(dirname "$PWD")
+  copy="$workdir/incus/ansible_collections/$(basename "$namespace_dir")/$(basename "$PWD")"
+  mkdir -p "$(dirname "$copy")"
+  cp -a . "$copy"
+  for aliases in "$copy"/tests/integration/targets/*/aliases; do
+    grep -qx 'env/set/LXDKIT_TEST_SERVER/incus' "$aliases" ||
+      printf 'env/set/LXD_URL/unix:%s\nenv/set/LXDKIT_TEST_SERVER/incus\n' "$incus_socket" >> "$aliases"
+  done
+  shim="$workdir/incus/bin"
+  mkdir -p "$shim"
+  real_lxc=$(command -v lxc)
+  cat > "$shim/lxc" <<SHIM
 #!/usr/bin/env bash
 # lxc for the targets, answered by incus (tests/harness/on-server.sh).
 [ -z "\${LXD_DIR:-}" ] || exec "$real_lxc" "\$@"
@@ -61,6 +79,55 @@ if [ "\${1:-}" = config ] && [ "\${2:-}" = trust ] && [ "\${3:-}" = add ] && [ -
 fi
 exec incus "\$@"
 SHIM
-chmod +x "$shim/lxc"
+  chmod +x "$shim/lxc"
+  (cd "$copy" && PATH="$shim:$PATH" "$@" --exclude lxd_only/)
+}
 
-PATH="$shim:$PATH" "$@" --exclude lxd_only/
+report() {  # report SERVER STATUS SECONDS
+  if [ "$2" -eq 0 ]; then
+    echo "on-server.sh: the $1 lane passed in $3 s"
+  else
+    echo "on-server.sh: the $1 lane FAILED (exit $2) after $3 s" >&2
+  fi
+}
+
+read -r -a wanted <<< "$servers"
+if [ "${#wanted[@]}" -eq 1 ]; then
+  start=$SECONDS
+  status=0
+  "lane_${wanted[0]}" "$@" || status=$?
+  report "${wanted[0]}" "$status" $((SECONDS - start))
+  exit "$status"
+fi
+
+# The first server runs in the foreground, the others in the background with their own logs.
+declare -A lane_pid lane_log
+for server in "${wanted[@]:1}"; do
+  lane_log[$server]="$workdir/$server.log"
+  echo "on-server.sh: the $server lane runs beside; its output follows when it is done"
+  set -m
+  ( start=$SECONDS; status=0; "lane_$server" "$@" > "${lane_log[$server]}" 2>&1 || status=$?
+    echo "$status $((SECONDS - start))" > "$workdir/$server.status" ) &
+  set +m
+  lane_pid[$server]=$!
+  lane_pids+=("$!")
+done
+start=$SECONDS
+first_status=0
+"lane_${wanted[0]}" "$@" || first_status=$?
+first_time=$((SECONDS - start))
+
+failed=$first_status
+for server in "${wanted[@]:1}"; do
+  wait "${lane_pid[$server]}" || true
+  echo "===== the $server lane's output ====="
+  cat "${lane_log[$server]}"
+done
+lane_pids=()
+report "${wanted[0]}" "$first_status" "$first_time"
+for server in "${wanted[@]:1}"; do
+  read -r status seconds < "$workdir/$server.status" || { status=1; seconds=0; }
+  report "$server" "$status" "$seconds"
+  [ "$status" -eq 0 ] || failed=$status
+done
+exit "$failed"
