@@ -219,6 +219,27 @@ def _place(temp, dest, size, checksum, verify, force):
     return dict(size=size, sha256=checksum, verified=verified)
 
 
+# What an instance's PUT takes back of what GET gives.
+_INSTANCE_WRITABLE = ("architecture", "config", "devices", "ephemeral", "profiles", "description")
+
+
+def renew_mac_addresses(client, name):
+    """Let the server give the imported instance ``name`` new MAC addresses (drop its
+    ``volatile.NIC.hwaddr`` keys), as a copy made with ``lxc copy`` gets: a backup restored
+    beside its original carries the original's addresses, which Incus refuses to start (MAC
+    address already defined on another NIC) and LXD would put twice on one bridge. Returns
+    the NICs renewed, sorted."""
+    path = "instances/%s" % name
+    instance = client.get(path)
+    config = instance.get("config") or {}
+    stale = sorted(key for key in config if re.match(r"^volatile\.[^.]+\.hwaddr$", key))
+    if stale:
+        body = dict((key, instance[key]) for key in _INSTANCE_WRITABLE if key in instance)
+        body["config"] = dict((key, value) for key, value in config.items() if key not in stale)
+        client.send("PUT", path, body)
+    return [key.split(".")[1] for key in stale]
+
+
 def import_backup(client, collection, src, name=None, pool=None, mapping=None, respell=False):
     """Create an instance (``collection`` ``instances``) or a custom volume
     (``storage-pools/POOL/volumes/custom``) from the backup file ``src``, streamed; returns its

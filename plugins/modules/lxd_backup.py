@@ -281,6 +281,16 @@ instance:
   description: With O(state=imported) of an instance, the instance created (null in check mode).
   returned: when state is imported
   type: dict
+renewed_mac_addresses:
+  description:
+    - The NICs of an instance imported under a new name beside its original (the backup's
+      instance on the same server and project) that the server gave new MAC addresses, as
+      C(lxc copy) does; the backup's addresses are the original's, which Incus refuses to start
+      twice. Empty otherwise, and in check mode.
+  returned: when state is imported and instance backups
+  type: list
+  elements: str
+  sample: [eth0]
 references:
   description:
     - With O(state=imported) of an instance, what the backup needs on this server, after the
@@ -389,7 +399,7 @@ import time
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_files import LOCK_NAME, delete_backups, directory_lock, file_entries, is_backup
 from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_mapping import (
     any_mapping, backup_names, check_mapping, foreign_config_keys, missing_on_target, read_backup_config, target_names, unused_mapping)
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup, renew_mac_addresses
 from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import SIDECAR_SUFFIX, is_damaged, read_sidecar, sha256_file
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
@@ -466,7 +476,7 @@ class BackupManager(LxdManager):
             raise LxdkitError("src %s does not match its checksum %s%s (recorded %s, file %s): the file is damaged; nothing was imported"
                               % (src, os.path.basename(src), SIDECAR_SUFFIX, recorded, checksum))
         mapping = check_mapping(self.params["mapping"])
-        references, respell = {}, []
+        references, respell, index = {}, [], None
         if volume:
             if any_mapping(mapping):
                 raise LxdkitError("mapping is for instance backups; a volume is imported into pool (and the project option)")
@@ -488,10 +498,19 @@ class BackupManager(LxdManager):
             self._remove(objects, existing)
         started = time.monotonic()
         imported = {}
-        self.reconciler.action("import", lambda: imported.update(
-            name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"], mapping, bool(respell))))
+        renewed = []
+        original = (index or {}).get("name") if not volume else None
+        # A copy beside its original (same server and project) gets its own MAC addresses.
+        beside_original = bool(original and name and name != original and objects.find(original) is not None)
+
+        def write():
+            imported.update(name=import_backup(self.client, objects.collection, src, name, self.params["storage_pool"], mapping, bool(respell)))
+            if beside_original:
+                renewed.extend(renew_mac_addresses(self.client, imported["name"]))
+
+        self.reconciler.action("import", write)
         created = None if self.reconciler.check_mode else objects.find(imported["name"])
-        result = dict(storage_volume=created) if volume else dict(instance=created, references=references)
+        result = dict(storage_volume=created) if volume else dict(instance=created, references=references, renewed_mac_addresses=renewed)
         return self.reconciler.result(path=src, sha256=checksum, duration=round(time.monotonic() - started, 3), cleaned=[], **result)
 
     def _references(self, src, mapping, index, config):

@@ -242,8 +242,8 @@ class NetworkManager(LxdManager):
         wants_change = (self.params["state"] == "absent" or self.params["new_name"] or self.config is not None
                         or self.params["description"] is not None)
         if wants_change:
-            raise LxdkitError("network %s is not managed by LXD (a %s interface of the host): it is read-only here; "
-                              "manage it with the host's network configuration" % (current["name"], current.get("type")))
+            raise LxdkitError("network %s is not managed by %s (a %s interface of the host): it is read-only here; "
+                              "manage it with the host's network configuration" % (current["name"], self.client.server_name, current.get("type")))
 
 
 def main():

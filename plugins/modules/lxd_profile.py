@@ -219,7 +219,8 @@ class ProfileManager(LxdManager):
             profiles.create(wanted)
         else:
             profiles.update(base, wanted, dict((key, wanted[key]) for key in ("description", "config", "devices")))
-        planned = dict(wanted, used_by=(current or {}).get("used_by") or [])
+        # The server's own fields (used_by; Incus adds project) as a read-back would have them.
+        planned = dict(current or {}, used_by=(current or {}).get("used_by") or [], **wanted)
         return self.reconciler.result(profile=profiles.final(name, planned), old_state=old_state)
 
     def _source(self, profiles):

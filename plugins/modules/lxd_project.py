@@ -191,8 +191,10 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._resources import Resou
 from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_map
 from ansible_collections.lxdkit.lxd.plugins.module_utils._views import project_view
 
-# What LXD sets on a new project unless the request says otherwise (LXD 5.0).
+# What LXD sets on a new project unless the request says otherwise (LXD 5.0), and what a server
+# with storage buckets (Incus 6.0) sets as well.
 NEW_PROJECT_FEATURES = {"features.images": "true", "features.profiles": "true", "features.storage.volumes": "true"}
+NEW_PROJECT_FEATURES_BY_EXTENSION = {"storage_buckets": {"features.storage.buckets": "true"}}
 # Kept as they are unless listed: unset, a feature is off (not its initial value), and LXD
 # changes features only on empty projects.
 KEPT_PREFIXES = SERVER_MANAGED_PREFIXES + ("features.",)
@@ -263,7 +265,11 @@ class ProjectManager(LxdManager):
         )
         if current is None:
             body = dict(wanted)
-            wanted = dict(wanted, config=dict(NEW_PROJECT_FEATURES, **wanted["config"]))
+            features = dict(NEW_PROJECT_FEATURES)
+            for extension, more in NEW_PROJECT_FEATURES_BY_EXTENSION.items():
+                if self.client.has_extension(extension):
+                    features.update(more)
+            wanted = dict(wanted, config=dict(features, **wanted["config"]))
             projects.create(wanted, body)
         else:
             self._require_features_changeable(current, base["config"], wanted["config"])

@@ -36,12 +36,8 @@ done
 incus_socket=/var/lib/incus/unix.socket
 workdir=$(mktemp -d /tmp/lxdkit-lanes.XXXXXX)
 lane_pids=()
-cleanup() {
-  local pid
-  for pid in "${lane_pids[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
-  rm -rf "$workdir"
-}
-trap cleanup EXIT
+# A lane still running when this script stops (interrupted) is stopped with all it started.
+trap '[ ${#lane_pids[@]} -eq 0 ] || kill -- "${lane_pids[@]/#/-}" 2>/dev/null; rm -rf "$workdir"' EXIT
 trap 'exit 130' INT TERM
 
 lane_lxd() {
@@ -77,10 +73,23 @@ esac
 if [ "\${1:-}" = config ] && [ "\${2:-}" = trust ] && [ "\${3:-}" = add ] && [ -f "\${4:-}" ]; then
   shift 3; exec incus config trust add-certificate "\$@"
 fi
+# LXD 5.0 names a token with --name; Incus takes the name as an argument.
+if [ "\${1:-}" = config ] && [ "\${2:-}" = trust ] && [ "\${3:-}" = add ] && [ "\${4:-}" = --name ]; then
+  name=\$5; shift 5; exec incus config trust add "\$name" "\$@"
+fi
 exec incus "\$@"
 SHIM
   chmod +x "$shim/lxc"
   (cd "$copy" && PATH="$shim:$PATH" "$@" --exclude lxd_only/)
+}
+
+run_lane() {  # run_lane SERVER COMMAND...
+  local server=$1
+  shift
+  case "$server" in
+    lxd) lane_lxd "$@" ;;
+    incus) lane_incus "$@" ;;
+  esac
 }
 
 report() {  # report SERVER STATUS SECONDS
@@ -95,7 +104,7 @@ read -r -a wanted <<< "$servers"
 if [ "${#wanted[@]}" -eq 1 ]; then
   start=$SECONDS
   status=0
-  "lane_${wanted[0]}" "$@" || status=$?
+  run_lane "${wanted[0]}" "$@" || status=$?
   report "${wanted[0]}" "$status" $((SECONDS - start))
   exit "$status"
 fi
@@ -106,7 +115,7 @@ for server in "${wanted[@]:1}"; do
   lane_log[$server]="$workdir/$server.log"
   echo "on-server.sh: the $server lane runs beside; its output follows when it is done"
   set -m
-  ( start=$SECONDS; status=0; "lane_$server" "$@" > "${lane_log[$server]}" 2>&1 || status=$?
+  ( start=$SECONDS; status=0; run_lane "$server" "$@" > "${lane_log[$server]}" 2>&1 || status=$?
     echo "$status $((SECONDS - start))" > "$workdir/$server.status" ) &
   set +m
   lane_pid[$server]=$!
@@ -114,7 +123,7 @@ for server in "${wanted[@]:1}"; do
 done
 start=$SECONDS
 first_status=0
-"lane_${wanted[0]}" "$@" || first_status=$?
+run_lane "${wanted[0]}" "$@" || first_status=$?
 first_time=$((SECONDS - start))
 
 failed=$first_status

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # playbooks/web.yml as an AWX job template runs it: through ansible-runner with a private data
 # directory, the LXD connection from a credential of docs/awx.md's custom type (HTTPS to
-# 127.0.0.1:8443, a client certificate made for this run and trusted only while it runs).
+# its HTTPS address, a client certificate made for this run and trusted only while it runs).
 # web.yml rather than site.yml: one role keeps the two runs inside the target's 90 s budget,
 # and the runner path (data dir, injection, events) is the same for any recipe.
 set -euo pipefail
@@ -20,21 +20,30 @@ here=$(cd "$(dirname "$0")" && pwd)
 collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/lxdkit/lxd"
 [ -f "$collection/docs/awx.md" ]
 
-# A client certificate for this run only, trusted by the main LXD until cleanup.
+# The server under test (tests/harness/on-server.sh sets LXDKIT_TEST_SERVER): its HTTPS address,
+# certificate and bridge.
+server=${LXDKIT_TEST_SERVER:-lxd}
+HTTPS_URL="https://$(lxc config get core.https_address)"
+SERVER_DIR=/var/lib/$server
+export HTTPS_URL SERVER_DIR
+
+# A client certificate for this run only, trusted by the server until cleanup.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes -days 1 -subj "/CN=$prefix" \
   -keyout "$scratch/client.key" -out "$scratch/client.crt" 2>/dev/null
 lxc config trust add "$scratch/client.crt" --name "$prefix" >/dev/null 2>&1 || lxc config trust add "$scratch/client.crt"
 fingerprint=$(openssl x509 -in "$scratch/client.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
 python - "$scratch" <<'PY'
-import json, sys
+import json, os, sys
 scratch = sys.argv[1]
+https_url, server_dir = os.environ["HTTPS_URL"], os.environ["SERVER_DIR"]
 read = lambda path: open(path).read()
-json.dump({"lxd_url": "https://127.0.0.1:8443", "lxd_client_cert": read(scratch + "/client.crt"),
-           "lxd_client_key": read(scratch + "/client.key"), "lxd_server_cert": read("/var/lib/lxd/server.crt")}, open(scratch + "/credential.json", "w"))
+json.dump({"lxd_url": https_url, "lxd_client_cert": read(scratch + "/client.crt"),
+           "lxd_client_key": read(scratch + "/client.key"), "lxd_server_cert": read(server_dir + "/server.crt")}, open(scratch + "/credential.json", "w"))
 PY
 cat > "$scratch/extravars.json" <<JSON
 {"web_server_instance": "$prefix-web", "web_server_profile": "$prefix-web",
- "web_server_listen_port": $((20000 + RANDOM % 20000)), "web_server_image": "${LXD_TEST_IMAGE_NGINX:-lxdkit-debian}"}
+ "web_server_listen_port": $((20000 + RANDOM % 20000)), "web_server_image": "${LXD_TEST_IMAGE_NGINX:-lxdkit-debian}",
+ "web_server_network": "${server}br0"}
 JSON
 
 run() {  # $1: run name
@@ -76,7 +85,7 @@ for file_name in os.listdir(events_dir):
     if event["event"] == "runner_on_ok" and event["event_data"].get("resolved_action", "").startswith("lxdkit.lxd."):
         urls.add(invocation.get("url"))
         keys.add(invocation.get("client_key"))
-assert urls == {"https://127.0.0.1:8443"}, urls
+assert urls == {os.environ["HTTPS_URL"]}, urls
 assert len(keys) == 1 and next(iter(keys)).endswith("/creds/cred_client_key"), keys
 print(name, "run checked:", stats["ok"], stats["changed"])
 PY

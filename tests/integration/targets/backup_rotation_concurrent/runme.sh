@@ -79,3 +79,6 @@ ansible -i "$scratch/inventory.ini" localhost -m lxdkit.lxd.lxd_backup \
   -a "state=imported src=$scratch/first/$newest instance=$instance-restored"
 lxc start "$instance-restored"
 [ "$(lxc exec "$instance-restored" -- cat /marker)" = "$marker" ]
+# A copy beside its original got its own MAC address (Incus refuses to start a second NIC with
+# the original's on the bridge; LXD would run both with one address).
+[ "$(lxc config get "$instance-restored" volatile.eth0.hwaddr)" != "$(lxc config get "$instance" volatile.eth0.hwaddr)" ]

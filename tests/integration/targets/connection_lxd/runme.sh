@@ -41,7 +41,7 @@ lxc config trust add "$scratch/client.crt" --name "$prefix"
 fingerprint=$(openssl x509 -in "$scratch/client.crt" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d : | tr 'A-F' 'a-f')
 cat > "$scratch/https.ini" <<INI
 [containers]
-$prefix-c ansible_connection=lxdkit.lxd.lxd ansible_python_interpreter=/usr/bin/python3 ansible_lxd_url=https://127.0.0.1:8443 ansible_lxd_client_cert=$scratch/client.crt ansible_lxd_client_key=$scratch/client.key ansible_lxd_server_cert=/var/lib/lxd/server.crt
+$prefix-c ansible_connection=lxdkit.lxd.lxd ansible_python_interpreter=/usr/bin/python3 ansible_lxd_url=https://$(lxc config get core.https_address) ansible_lxd_client_cert=$scratch/client.crt ansible_lxd_client_key=$scratch/client.key ansible_lxd_server_cert=/var/lib/${LXDKIT_TEST_SERVER:-lxd}/server.crt
 INI
 https_status=0
 ANSIBLE_PIPELINING=1 ansible-playbook -i "$scratch/https.ini" https.yml -e "scratch=$scratch" || https_status=$?

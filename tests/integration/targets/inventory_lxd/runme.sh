@@ -13,16 +13,20 @@ cleanup() {
 trap cleanup EXIT
 
 image=${LXD_TEST_IMAGE:-lxdkit-busybox}
+# The server under test (tests/harness/on-server.sh): its bridge and that bridge's subnet.
+bridge=${LXDKIT_TEST_SERVER:-lxd}br0
+subnet=$(lxc network get "$bridge" ipv4.address | sed 's/\.[0-9]*\/24$/.0\/24/')
+subnet_prefix=${subnet%.0/24}.
 lxc launch "$image" "$prefix-a" -c user.role=web -q
 lxc init "$image" "$prefix-b" -q
 # A macvlan network on VLAN 666 for the stopped one: nothing is made on the host until an
 # instance on it starts, and this one never does.
-lxc network create "$prefix-mv" --type=macvlan parent=lxdbr0 vlan=666
+lxc network create "$prefix-mv" --type=macvlan parent="$bridge" vlan=666
 lxc config device add "$prefix-b" eth1 nic network="$prefix-mv" -q
 lxc project create "$prefix-proj" -c features.images=false -c features.profiles=false
 lxc init "$image" "$prefix-p" --project "$prefix-proj" -q
 # Wait for the running one's DHCP address, so the inventory has one to report.
-for _ in $(seq 1 30); do lxc list "$prefix-a" --format csv --columns 4 | grep -q 10.99 && break; sleep 1; done
+for _ in $(seq 1 30); do lxc list "$prefix-a" --format csv --columns 4 | grep -qF "$subnet_prefix" && break; sleep 1; done
 
 cat > "$scratch/lxd.yml" <<YAML
 plugin: lxdkit.lxd.lxd
@@ -62,7 +66,7 @@ groupby:
     attribute: BusyBox
   lab:
     type: network_range
-    attribute: 10.99.0.0/24
+    attribute: $subnet
   in_proj:
     type: project
     attribute: $prefix-proj
@@ -112,4 +116,4 @@ data = plain(json.load(open(path)))
 json.dump(data, open(path, "w"))
 ' "$scratch/$file.json"
 done
-ansible-playbook -i localhost, -c local check.yml -e "prefix=$prefix scratch=$scratch"
+ansible-playbook -i localhost, -c local check.yml -e "prefix=$prefix scratch=$scratch bridge=$bridge"

@@ -29,6 +29,9 @@ YAML
   echo "ok: $1 refused $2 with: $3"
 }
 
+# The bridge of the server under test (tests/harness/on-server.sh sets LXDKIT_TEST_SERVER).
+network="\"web_server_network\": \"${LXDKIT_TEST_SERVER:-lxd}br0\""
+
 before=$(lxc list --format csv --columns n; lxc profile list --format csv | cut -d, -f1)
 
 expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_listen_port\": \"eighty\"}" \
@@ -51,9 +54,9 @@ expect_failure backup_rotation '{"backup_rotation_instances": ["x"], "backup_rot
 
 after=$(lxc list --format csv --columns n; lxc profile list --format csv | cut -d, -f1)
 [ "$before" = "$after" ] || { echo "FAIL: argument validation let something change"; exit 1; }
-echo "ok: LXD unchanged by the refused runs"
+echo "ok: the server unchanged by the refused runs"
 
-expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_image\": \"$prefix-no-such-image\"}" \
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_image\": \"$prefix-no-such-image\", $network}" \
   "is not in the local image store"
 if lxc info "$prefix-web" >/dev/null 2>&1; then echo "FAIL: an instance was left behind"; exit 1; fi
 echo "ok: no instance left behind by the missing image"
@@ -70,7 +73,7 @@ time.sleep(120)
 holder=$!
 for _ in $(seq 1 50); do [ -s "$scratch/port" ] && break; sleep 0.1; done
 taken=$(cat "$scratch/port")
-expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_listen_port\": $taken}" \
+expect_failure web_server "{\"web_server_instance\": \"$prefix-web\", \"web_server_profile\": \"$prefix-profile\", \"web_server_listen_port\": $taken, $network}" \
   "address already in use"
 kill "$holder"
 # LXD 5.0 words it either way ("address already in use" or "Failed to receive fd from listener

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils import _client
-from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup, server_backup_name
+from ansible_collections.lxdkit.lxd.plugins.module_utils._backup_service import Backups, import_backup, renew_mac_addresses, server_backup_name
 from ansible_collections.lxdkit.lxd.plugins.module_utils._checksums import read_sidecar
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.tests.unit.plugins.fake_lxd import FakeLxd, body, error, operation, sync
@@ -134,3 +134,21 @@ def test_volume_backups_use_the_same_api_under_the_volume_without_the_instance_p
     assert path == "%s/backups/%s" % (volume, request.json["name"])
     assert request.json["volume_only"] is True and "instance_only" not in request.json
     assert not [call for call in fake.calls if call.startswith("PATCH")]
+
+
+def test_renewing_mac_addresses_drops_only_the_hwaddr_keys_and_names_the_nics():
+    fake = FakeLxd()
+    instance = {"name": "copy", "architecture": "x86_64", "profiles": ["default"], "devices": {}, "ephemeral": False, "description": "",
+                "status": "Stopped", "config": {"volatile.eth0.hwaddr": "10:66:6a:00:00:01", "volatile.eth1.hwaddr": "10:66:6a:00:00:02",
+                                                "volatile.eth0.host_name": "veth1", "limits.cpu": "1"}}
+    fake.route("GET", "instances/copy", sync(instance))
+    fake.route("PUT", "instances/copy", sync(None))
+    assert renew_mac_addresses(fake.client(), "copy") == ["eth0", "eth1"]
+    sent = fake.requested("PUT", "instances/copy")[0].json
+    assert sent["config"] == {"volatile.eth0.host_name": "veth1", "limits.cpu": "1"} and "status" not in sent
+
+
+def test_an_instance_without_mac_addresses_is_left_alone():
+    fake = FakeLxd()
+    fake.route("GET", "instances/copy", sync({"name": "copy", "config": {"limits.cpu": "1"}, "devices": {}}))
+    assert renew_mac_addresses(fake.client(), "copy") == [] and fake.requested("PUT", "instances/copy") == []

@@ -235,3 +235,15 @@ def test_community_generals_logs_are_not_returned_and_the_module_says_so_at_vvvv
     result = run(fake, capsys, name="web", _ansible_verbosity=4)
     assert "logs" not in result
     assert "returns no 'logs'" in json.dumps(result["warnings"])  # strings before ansible-core 2.19, summaries since
+
+
+def test_check_mode_on_a_server_with_storage_buckets_predicts_their_feature_too(capsys):
+    # Incus 6.0 (API extension storage_buckets) also turns features.storage.buckets on in a new project.
+    fake = FakeLxd()
+    fake.server["api_extensions"] = list(fake.server.get("api_extensions") or []) + ["storage_buckets"]
+    fake.route("GET", "projects/web", error(404, "not found"))
+    result = run(fake, capsys, check_mode=True, name="web", config={"limits.instances": 10})
+    assert result["changed"] is True and writes(fake) == []
+    assert result["diff"]["after"]["config"] == dict(FEATURES, **{"features.storage.buckets": "true", "limits.instances": "10"})
+    without = run(FakeLxd(), capsys, check_mode=True, name="web", config={"limits.instances": 10})
+    assert "features.storage.buckets" not in without["diff"]["after"]["config"]
