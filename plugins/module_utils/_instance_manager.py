@@ -261,9 +261,10 @@ class InstanceManager(LxdManager):
         allowed = state == "stopped" or self.params["restart_for_rename"]
         if not allowed or current.get("ephemeral"):
             raise LxdkitError(
-                "new_name: instance %r is %s and LXD renames only stopped instances; rename it with "
+                "new_name: instance %r is %s and %s renames only stopped instances; rename it with "
                 "state=stopped (then start it in a later task) or allow the restart with restart_for_rename=true%s"
-                % (current["name"], current["status"], "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
+                % (current["name"], current["status"], self.client.server_name,
+                   "; an ephemeral instance is deleted when it stops" if current.get("ephemeral") else ""))
         if state == "present":
             # present leaves the power state alone: the instance comes back as it was.
             self.state_after_rename = POWER_STATE_OF[current["status"]]

@@ -13,6 +13,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import INCUS, server_kind_of
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost, HttpStatusError, HttpTimeout
 
@@ -102,11 +103,21 @@ class PylxdHttp:
         if not self.cert:
             raise LxdkitError("trust_token/trust_password need client_cert and client_key: LXD trusts a certificate")
         try:
-            self._client.authenticate(self.trust_secret)
+            if self._server_is_incus():
+                # Incus takes the token only as trust_token (LXD 5.0 as password); pylxd sends
+                # trust_token only to servers with the explicit_trust_token extension, which
+                # Incus does not list. The TLS client certificate is the one trusted.
+                self._client.api.certificates.post(json={"type": "client", "trust_token": self.trust_secret})
+                self._client.host_info = self._client.api.get().json()["metadata"]
+            else:
+                self._client.authenticate(self.trust_secret)
         except (self.exceptions.LXDAPIException, self.exceptions.ClientConnectionFailed) as exc:
             raise LxdkitError("LXD at %s refused the trust token or password: %s" % (self.where, exc), status=403)
         if self._client.host_info.get("auth") != "trusted":
             raise LxdkitError("LXD at %s still does not trust this client after authentication" % self.where, status=403)
+
+    def _server_is_incus(self):
+        return server_kind_of(self._client.host_info) == INCUS
 
     def request(self, method, path, params=None, json_body=None, data=None, headers=None, stream=False,
                 timeout=None, is_api=True):
