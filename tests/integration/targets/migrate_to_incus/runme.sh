@@ -119,7 +119,8 @@ grep -qE '^localhost +: ok=[0-9]+ +changed=0 +unreachable=0 +failed=0' "$scratch
 # site.yml names the guest API keys as LXD does: on Incus they were found in Incus's spelling.
 [ "$(incus config get "$prefix-dns" security.guestapi)" = false ]
 [ "$(incus profile get "$prefix-web" security.guestapi.images)" = false ]
-[ -z "$(incus config show "$prefix-dns" | grep devlxd)" ]
-[ -z "$(incus profile show "$prefix-web" | grep devlxd)" ]
+if incus config show "$prefix-dns" | grep -q devlxd || incus profile show "$prefix-web" | grep -q devlxd; then
+  echo "FAIL: LXD's key names reached Incus"; exit 1
+fi
 ./probe.sh 127.0.0.1 "$web_port" "$dns_port" "$prefix"
 echo "migrate_to_incus: passed"
