@@ -188,6 +188,11 @@ class LxdClient:
         return SERVER_NAMES[server_kind_of(self._host_info)]
 
     @property
+    def label(self):
+        """How messages name this server and where it is: ``LXD at unix:...``, ``Incus at https://...``."""
+        return "%s at %s" % (self.server_name, self.where)
+
+    @property
     def server_version(self):
         """The server's version as it reports it (environment.server_version), or None."""
         return (self.server.get("environment") or {}).get("server_version")
@@ -341,7 +346,7 @@ class LxdClient:
             return self.timeout_error(what)
         if connecting:
             return LxdkitError("LXD is not reachable at %s: %s. Is the daemon running (lxd waitready)?" % (self.where, exc))
-        return LxdkitError("lost the connection to LXD at %s %s (did the daemon stop?): %s" % (self.where, what, exc))
+        return LxdkitError("lost the connection to %s %s (did the daemon stop?): %s" % (self.label, what, exc))
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -378,7 +383,7 @@ class LxdClient:
         finally:
             response.close()
         if expected is not None and expected.isdigit() and int(expected) != received:
-            raise LxdkitError("the download of %s from LXD at %s ended after %d of %s bytes" % (path, self.where, received, expected))
+            raise LxdkitError("the download of %s from %s ended after %d of %s bytes" % (path, self.label, received, expected))
 
     def get(self, path, params=None):
         """GET and return the metadata; a missing object raises ``LxdkitNotFound``."""

@@ -365,9 +365,9 @@ class HostConfigRestore:
             wanted = dict(name=name, driver=entry["driver"], description=entry["description"], config=_clean(entry["config"]))
         else:
             if current.get("driver") != entry["driver"]:
-                raise LxdkitError("storage pool %s exists on LXD at %s with the %s driver and the document has it with the %s driver; "
-                                  "LXD cannot change a pool's driver: map it to another pool (mapping.pools); nothing was restored"
-                                  % (name, self.client.where, current.get("driver"), entry["driver"]))
+                raise LxdkitError("storage pool %s exists on %s with the %s driver and the document has it with the %s driver; "
+                                  "a pool's driver cannot change: map it to another pool (mapping.pools); nothing was restored"
+                                  % (name, self.client.label, current.get("driver"), entry["driver"]))
             config = desired_map(before["config"], _clean(entry["config"]), False, **STORAGE_POOL_CONFIG_RULES)
             check_create_only(name, before["driver"], current.get("status"), before["config"], config)
             wanted = dict(before, description=entry["description"], config=config)
@@ -388,8 +388,8 @@ class HostConfigRestore:
         name, project = entry["name"], entry["project"]
         current = self._existing("networks/%s" % name, project)
         if current is not None and current.get("managed") is False:
-            raise LxdkitError("network %s on LXD at %s is an interface of the host, not a network LXD manages: map the document's "
-                              "network to another name (mapping.networks); nothing was restored" % (name, self.client.where))
+            raise LxdkitError("network %s on %s is an interface of the host, not a network it manages: map the document's "
+                              "network to another name (mapping.networks); nothing was restored" % (name, self.client.label))
         if current is not None and name in self.mapped["networks"]:
             return  # the target's own network, named by the mapping: used as it is
         before = network_view(current)
@@ -397,9 +397,9 @@ class HostConfigRestore:
             wanted = dict(name=name, type=entry["type"], description=entry["description"], config=_clean(entry["config"]))
         else:
             if current.get("type") != entry["type"]:
-                raise LxdkitError("network %s exists on LXD at %s as a %s and the document has it as a %s; LXD cannot change a "
+                raise LxdkitError("network %s exists on %s as a %s and the document has it as a %s; nothing can change a "
                                   "network's type: map it to another name (mapping.networks); nothing was restored"
-                                  % (name, self.client.where, current.get("type"), entry["type"]))
+                                  % (name, self.client.label, current.get("type"), entry["type"]))
             wanted = dict(before, description=entry["description"],
                           config=desired_map(before["config"], _clean(entry["config"]), False, **NETWORK_CONFIG_RULES))
         self._step("networks", _in(project, name), before, wanted, self._send("POST", "networks", wanted, project),
@@ -424,9 +424,9 @@ class HostConfigRestore:
         name, project, pool = entry["name"], entry["project"], entry["pool"]
         current = volume_view(self._existing("%s/%s" % (volumes_path(pool), name), project), pool)
         if current is not None and current["content_type"] != entry["content_type"]:
-            raise LxdkitError("volume %s/%s exists on LXD at %s (project %s) as a %s volume and the document has it as a %s volume; "
-                              "LXD cannot change that; nothing was restored"
-                              % (pool, name, self.client.where, project, current["content_type"], entry["content_type"]))
+            raise LxdkitError("volume %s/%s exists on %s (project %s) as a %s volume and the document has it as a %s volume; "
+                              "a volume's content type cannot change; nothing was restored"
+                              % (pool, name, self.client.label, project, current["content_type"], entry["content_type"]))
         base = current or dict(config={})
         wanted = dict(name=name, pool=pool, description=entry["description"], content_type=entry["content_type"],
                       config=desired_map(base["config"], _clean(entry["config"]), False, **VOLUME_CONFIG_RULES))
@@ -467,8 +467,8 @@ class HostConfigRestore:
             if not self._pool_exists(entry["pool"], pools):
                 missing.append("storage pool %s (volume %s)" % (entry["pool"], _in(entry["project"], entry["name"])))
         if missing:
-            raise LxdkitError("the document names objects that neither it nor LXD at %s has: %s; restore them, or map the names to the "
-                              "target's (mapping); nothing was restored" % (self.client.where, "; ".join(missing)), missing=missing)
+            raise LxdkitError("the document names objects that neither it nor %s has: %s; restore them, or map the names to the "
+                              "target's (mapping); nothing was restored" % (self.client.label, "; ".join(missing)), missing=missing)
 
     def _pool_exists(self, name, restored):
         return name in restored or self._find("storage-pools/%s" % name) is not None

@@ -40,17 +40,17 @@ def check_image_copy(source, destination, mode):
     if mode == "pull":
         if not network_urls(source):
             raise LxdkitError(
-                "mode=pull: the source LXD at %s %s, so the destination daemon cannot download the image from it. Use "
-                "mode=push%s, or mode=relay (this host carries it)" % (source.where, not_listening(source), _listening(destination, "destination")))
+                "mode=pull: the source %s %s, so the destination daemon cannot download the image from it. Use "
+                "mode=push%s, or mode=relay (this host carries it)" % (source.label, not_listening(source), _listening(destination, "destination")))
         certificate(source)
     elif mode == "push":
         if not network_urls(destination):
             raise LxdkitError(
-                "mode=push: the destination LXD at %s %s, so the source daemon cannot upload the image to it. Use "
-                "mode=pull%s, or mode=relay (this host carries it)" % (destination.where, not_listening(destination), _listening(source, "source")))
+                "mode=push: the destination %s %s, so the source daemon cannot upload the image to it. Use "
+                "mode=pull%s, or mode=relay (this host carries it)" % (destination.label, not_listening(destination), _listening(source, "source")))
         missing = missing_extensions(source, ["images_push_relay"])
         if missing:
-            raise LxdkitError("mode=push: the source LXD at %s lacks the API extension images_push_relay" % source.where)
+            raise LxdkitError("mode=push: the source %s lacks the API extension images_push_relay" % source.label)
         certificate(destination)
     elif mode != "relay":
         raise LxdkitError("mode must be one of %s, not %r" % (", ".join(MODES), mode))

@@ -138,20 +138,20 @@ class Transfer:
         must be reached but does not listen on the network, a missing API extension."""
         if self.mode == "push" and not network_urls(self.destination):
             raise LxdkitError(
-                "mode=push: the destination LXD at %s %s, so the source daemon cannot push to it. Use mode=pull%s, or "
+                "mode=push: the destination %s %s, so the source daemon cannot push to it. Use mode=pull%s, or "
                 "mode=relay (this host carries the data)"
-                % (self.destination.where, not_listening(self.destination), self._listening(self.source, "source")))
+                % (self.destination.label, not_listening(self.destination), self._listening(self.source, "source")))
         if self.mode == "pull" and not network_urls(self.source):
             raise LxdkitError(
-                "mode=pull: the source LXD at %s %s, so the destination daemon cannot pull from it. Use mode=push%s, or "
+                "mode=pull: the source %s %s, so the destination daemon cannot pull from it. Use mode=push%s, or "
                 "mode=relay (this host carries the data)"
-                % (self.source.where, not_listening(self.source), self._listening(self.destination, "destination")))
+                % (self.source.label, not_listening(self.source), self._listening(self.destination, "destination")))
         needed, push_target = self._extensions()
         for client, side, extra in ((self.source, "source", push_target if self.mode == "push" else []),
                                     (self.destination, "destination", [])):
             missing = missing_extensions(client, needed + extra)
             if missing:
-                raise LxdkitError("the %s LXD at %s lacks the API extension(s) %s needed here" % (side, client.where, ", ".join(missing)))
+                raise LxdkitError("the %s %s lacks the API extension(s) %s needed here" % (side, client.label, ", ".join(missing)))
         # Both certificates are needed by the other daemon; a client that is not trusted gets none.
         if self.mode == "push":
             certificate(self.destination)

@@ -13,7 +13,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import INCUS, server_kind_of
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import INCUS, SERVER_NAMES, server_kind_of
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._http import HttpConnectionLost, HttpStatusError, HttpTimeout
 
@@ -88,16 +88,22 @@ class PylxdHttp:
         return self._client.host_info
 
     def _tls_error(self, exc):
+        # Which server it is stays unknown: TLS failed before GET /1.0.
         return LxdkitError(
-            "TLS to LXD at %s failed: %s. Give server_cert (the server's certificate, from "
-            "/var/lib/lxd/server.crt on the server) or validate_certs=false for a server you trust." % (self.where, exc))
+            "TLS to the server at %s failed: %s. Give server_cert (the server's certificate: /var/lib/lxd/server.crt "
+            "on an LXD host, /var/lib/incus/server.crt on an Incus host) or validate_certs=false for a server you trust."
+            % (self.where, exc))
 
     def _trust(self):
+        # The untrusted GET /1.0 tells LXD from Incus by its API extensions (server_kind_of).
+        name = SERVER_NAMES[server_kind_of(self._client.host_info)]
         if not self.trust_secret:
-            raise LxdkitError(
-                "LXD at %s does not trust this client (403). Give trust_token (from 'lxc config trust add' "
-                "on the server) or trust_password once, or add the client certificate on the server." % self.where,
-                status=403)
+            if self._server_is_incus():
+                how = "Give trust_token (from 'incus config trust add' on the server) once"
+            else:
+                how = "Give trust_token (from 'lxc config trust add' on the server) or trust_password once"
+            raise LxdkitError("%s at %s does not trust this client (403). %s, or add the client certificate on the server."
+                              % (name, self.where, how), status=403)
         if self.before_trust is not None:
             self.before_trust(self._client.host_info)
         if not self.cert:
@@ -112,9 +118,9 @@ class PylxdHttp:
             else:
                 self._client.authenticate(self.trust_secret)
         except (self.exceptions.LXDAPIException, self.exceptions.ClientConnectionFailed) as exc:
-            raise LxdkitError("LXD at %s refused the trust token or password: %s" % (self.where, exc), status=403)
+            raise LxdkitError("%s at %s refused the trust token or password: %s" % (name, self.where, exc), status=403)
         if self._client.host_info.get("auth") != "trusted":
-            raise LxdkitError("LXD at %s still does not trust this client after authentication" % self.where, status=403)
+            raise LxdkitError("%s at %s still does not trust this client after authentication" % (name, self.where), status=403)
 
     def _server_is_incus(self):
         return server_kind_of(self._client.host_info) == INCUS

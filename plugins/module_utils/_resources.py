@@ -98,14 +98,14 @@ class Resources:
 def check_target(client, target):
     """``target`` names a cluster member: refused, before any change, by a standalone server."""
     if target and not client.server.get("environment", {}).get("server_clustered"):
-        raise LxdkitError("target %r is for clustered LXD; the server at %s is standalone: leave target out" % (target, client.where))
+        raise LxdkitError("target %r is for a cluster; %s at %s is standalone: leave target out" % (target, client.server_name, client.where))
 
 
 def require_pool(client, pool, field="pool"):
     """The storage pool ``pool``, or an error naming ``field`` that says it is missing."""
     found = client.find("storage-pools/%s" % pool)
     if found is None:
-        raise LxdkitError("%s: storage pool %r does not exist on LXD at %s; create it first (lxd_storage_pool)" % (field, pool, client.where))
+        raise LxdkitError("%s: storage pool %r does not exist on %s; create it first (lxd_storage_pool)" % (field, pool, client.label))
     return found
 
 

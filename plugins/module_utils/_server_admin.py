@@ -119,14 +119,15 @@ class ServerConfig:
 
     def _refused(self, exc, before):
         text = exc.details.get("lxd_error") or exc.msg
+        who = self.client.server_name
         try:
             now = normal_config(self.read().get("config"))
         except LxdkitError as read_error:
-            return LxdkitError("config: LXD refused it: %s (and the config could not be read back to check that nothing "
-                               "changed: %s)" % (text, read_error.msg), lxd_error=text, status=exc.details.get("status"))
+            return LxdkitError("config: %s refused it: %s (and the config could not be read back to check that nothing "
+                               "changed: %s)" % (who, text, read_error.msg), lxd_error=text, status=exc.details.get("status"))
         applied = sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
         if not applied:
-            return LxdkitError("config: LXD refused it: %s. Nothing was changed" % text, lxd_error=text, status=exc.details.get("status"))
+            return LxdkitError("config: %s refused it: %s. Nothing was changed" % (who, text), lxd_error=text, status=exc.details.get("status"))
         # A value LXD hides (the trust password) cannot be written back; it is reported instead.
         restorable = [key for key in applied if isinstance(before.get(key, ""), str)]
         try:
@@ -134,12 +135,12 @@ class ServerConfig:
                 self.client.send("PATCH", "", {"config": dict((key, before.get(key, unset_value(key))) for key in restorable)},
                                  target=self.target)
         except LxdkitError as restore_error:
-            return LxdkitError("config: LXD refused it: %s. It had applied %s before refusing, and setting %s back failed: %s"
-                               % (text, ", ".join(applied), "them" if len(applied) > 1 else "it", restore_error.msg),
+            return LxdkitError("config: %s refused it: %s. It had applied %s before refusing, and setting %s back failed: %s"
+                               % (who, text, ", ".join(applied), "them" if len(applied) > 1 else "it", restore_error.msg),
                                lxd_error=text, status=exc.details.get("status"), applied=applied)
         lost = [key for key in applied if key not in restorable]
-        return LxdkitError("config: LXD refused it: %s. It had applied %s before refusing; set back, so nothing was changed%s"
-                           % (text, ", ".join(restorable), "" if not lost else " but %s (LXD hides its value)" % ", ".join(lost)),
+        return LxdkitError("config: %s refused it: %s. It had applied %s before refusing; set back, so nothing was changed%s"
+                           % (who, text, ", ".join(restorable), "" if not lost else " but %s (%s hides its value)" % (", ".join(lost), who)),
                            lxd_error=text, status=exc.details.get("status"))
 
 
@@ -237,7 +238,7 @@ class TrustStore:
         document = response.json()
         operation = document.get("metadata") or {}
         if not (operation.get("metadata") or {}).get("secret"):
-            raise LxdkitError("LXD at %s answered the token request without a token (%s)" % (self.client.where, document.get("type")))
+            raise LxdkitError("%s at %s answered the token request without a token (%s)" % (self.client.server_name, self.client.where, document.get("type")))
         return operation
 
     def revoke_token(self, operation):

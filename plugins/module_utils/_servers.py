@@ -103,7 +103,7 @@ def certificate(client):
     daemon pins it when it connects."""
     pem = (client.server.get("environment") or {}).get("certificate")
     if not pem:
-        raise LxdkitError("LXD at %s did not give its certificate in GET /1.0 (is this client trusted?)" % client.where)
+        raise LxdkitError("%s did not give its certificate in GET /1.0 (is this client trusted?)" % client.label)
     return pem
 
 
@@ -139,7 +139,7 @@ def start_operation(client, method, path, body):
     response = client.request(method, path, json=body)
     document = response.json()
     if response.status_code != 202 or not document.get("operation"):
-        raise LxdkitError("LXD at %s answered %s %s without starting an operation" % (client.where, method, path))
+        raise LxdkitError("%s answered %s %s without starting an operation" % (client.label, method, path))
     return document["operation"], dict((document.get("metadata") or {}).get("metadata") or {})
 
 

@@ -158,7 +158,7 @@ def _tls(client, sock, hostname):
     wrapped = context.wrap_socket(sock, server_hostname=hostname)
     if pinned is not None and wrapped.getpeercert(binary_form=True) != pinned:
         wrapped.close()
-        raise LxdkitError("TLS to LXD at %s: the server's certificate is not server_cert %s" % (client.where, client.server_cert))
+        raise LxdkitError("TLS to %s: the server's certificate is not server_cert %s" % (client.label, client.server_cert))
     return wrapped
 
 
@@ -187,14 +187,14 @@ def connect(client, operation, secret):
             if len(answer) > 65536:
                 raise WebSocketClosed("no end of the handshake answer")
     except (OSError, WebSocketClosed) as exc:
-        raise LxdkitError("relay: cannot open websocket of operation %s on LXD at %s: %s" % (operation, client.where, exc))
+        raise LxdkitError("relay: cannot open websocket of operation %s on %s: %s" % (operation, client.label, exc))
     head, _sep, rest = answer.partition(b"\r\n\r\n")
     lines = head.decode("iso-8859-1").split("\r\n")
     headers = dict((name.strip().lower(), value.strip()) for name, _colon, value in (line.partition(":") for line in lines[1:]))
     status = lines[0].split(" ", 2)
     if len(status) < 2 or status[1] != "101" or headers.get("sec-websocket-accept") != accept_key(key):
         sock.close()
-        raise LxdkitError("relay: LXD at %s refused websocket of operation %s: %s" % (client.where, operation, lines[0]))
+        raise LxdkitError("relay: %s refused websocket of operation %s: %s" % (client.label, operation, lines[0]))
     sock.settimeout(None)  # the migration decides how long a channel stays quiet
     return WebSocket(sock, rest)
 

@@ -527,14 +527,14 @@ class BackupManager(LxdManager):
                 raise LxdkitError("project %s and mapping.projects (%s: %s) name different projects to import into; give one of them"
                                   % (self.client.project, names["project"], wanted["project"]))
             if self.client.find("projects/%s" % wanted["project"], params={"project": DEFAULT_PROJECT}) is None:
-                raise LxdkitError("mapping.projects.%s: project %r does not exist on LXD at %s; nothing was imported"
-                                  % (names["project"], wanted["project"], self.client.where))
+                raise LxdkitError("mapping.projects.%s: project %r does not exist on %s; nothing was imported"
+                                  % (names["project"], wanted["project"], self.client.label))
             self.client.project = wanted["project"]
         wanted["project"] = self.client.project
         missing = missing_on_target(self.client, mapping, names, self.params["storage_pool"])
         if missing:
-            raise LxdkitError("the backup %s needs what LXD at %s (project %s) lacks: %s; map them (mapping) or create them; nothing was imported"
-                              % (src, self.client.where, self.client.project, ", ".join(missing)), missing=missing)
+            raise LxdkitError("the backup %s needs what %s (project %s) lacks: %s; map them (mapping) or create them; nothing was imported"
+                              % (src, self.client.label, self.client.project, ", ".join(missing)), missing=missing)
         return wanted
 
     def _remove(self, objects, existing):

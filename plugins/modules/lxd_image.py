@@ -298,8 +298,8 @@ class ImageManager(LxdManager):
                 raise LxdkitError("source_url reaches the same LXD server as url (%s): there is nothing to copy" % self.client.where)
             image = self._resolve(source)
             if image is None:
-                raise LxdkitError("image %s does not exist on the source LXD at %s (project %s)"
-                                  % (self.params["fingerprint"] or self.params["aliases"][0], source.where, source.project))
+                raise LxdkitError("image %s does not exist on the source %s (project %s)"
+                                  % (self.params["fingerprint"] or self.params["aliases"][0], source.label, source.project))
             if self.params["copy_aliases"]:
                 self.copied_aliases = [alias["name"] for alias in image.get("aliases") or []]
             fingerprint = image["fingerprint"]

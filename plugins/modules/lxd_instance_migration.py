@@ -250,20 +250,20 @@ class InstanceMigrationManager(LxdManager):
             return self._copy(source, name, move, half_made=current)
         if current is None:
             if source is None:
-                raise LxdkitError("instance %r does not exist on the source LXD at %s (project %s)%s"
-                                  % (source_name, self.source.where, self.source.project,
+                raise LxdkitError("instance %r does not exist on the source %s (project %s)%s"
+                                  % (source_name, self.source.label, self.source.project,
                                      " nor at the destination: nothing to move" if move else ""))
             return self._copy(source, name, move)
         if source is None:
             if self.params["refresh"] and not move:
-                raise LxdkitError("refresh: instance %r does not exist on the source LXD at %s (project %s)"
-                                  % (source_name, self.source.where, self.source.project))
+                raise LxdkitError("refresh: instance %r does not exist on the source %s (project %s)"
+                                  % (source_name, self.source.label, self.source.project))
             return self._result(name, current)  # copied before, or moved before
         if move and not (self.params["refresh"] or self._same_instance(source, current)):
             raise LxdkitError(
-                "instance %s exists both on the source LXD at %s and at the destination %s, and the destination is not a "
+                "instance %s exists both on the source %s and at the destination %s, and the destination is not a "
                 "copy of it (another volatile.uuid): delete one, give another name, or set refresh=true to refresh the "
-                "destination from the source before the source is deleted" % (name, self.source.where, self.client.where))
+                "destination from the source before the source is deleted" % (name, self.source.label, self.client.where))
         if move or self.params["refresh"]:
             # A move whose copy is done but whose source is still there (a rerun after a failed
             # delete) is finished the same way: refreshed, so nothing written since is lost.
@@ -283,14 +283,14 @@ class InstanceMigrationManager(LxdManager):
         if status == "Stopped":
             return False
         if status not in ("Running", "Frozen"):
-            raise LxdkitError("instance %s is %s on the source LXD at %s; only a Stopped, Running or Frozen instance is copied"
-                              % (source["name"], status, self.source.where))
+            raise LxdkitError("instance %s is %s on the source %s; only a Stopped, Running or Frozen instance is copied"
+                              % (source["name"], status, self.source.label))
         if not self.params["stateless"]:
             raise LxdkitError(
-                "instance %s is %s on the source LXD at %s. A running container travels with its running state only by a "
+                "instance %s is %s on the source %s. A running container travels with its running state only by a "
                 "live migration (CRIU), which this module does not ask for (see the module notes): set stateless=true "
                 "(a move stops it, moves it and starts it at the destination; a copy copies its disk while it runs) "
-                "or stop it first" % (source["name"], status, self.source.where))
+                "or stop it first" % (source["name"], status, self.source.label))
         if move and source.get("ephemeral"):
             raise LxdkitError(
                 "instance %s is ephemeral and %s: LXD deletes an ephemeral instance when it stops, so a stateless move would "
@@ -300,8 +300,8 @@ class InstanceMigrationManager(LxdManager):
     def _check_destination(self, body):
         missing = [profile for profile in body["profiles"] if self.client.find("profiles/%s" % profile) is None]
         if missing:
-            raise LxdkitError("profiles: %s not at the destination LXD at %s (project %s); create %s first (lxd_profile) or "
-                              "give profiles" % (", ".join(missing), self.client.where, self.client.project,
+            raise LxdkitError("profiles: %s not at the destination %s (project %s); create %s first (lxd_profile) or "
+                              "give profiles" % (", ".join(missing), self.client.label, self.client.project,
                                                  "it" if len(missing) == 1 else "them"))
         _key, device = root_disk(body["devices"])
         if device is not None and device.get("pool"):
@@ -416,8 +416,8 @@ class InstanceMigrationManager(LxdManager):
         try:
             self.source.send_when_free("DELETE", self._path(self.source_name))
         except LxdkitError as exc:
-            raise LxdkitError("instance %s is copied to %s, but deleting it on the source LXD at %s failed: %s; a rerun "
-                              "finishes the move" % (self.source_name, self.client.where, self.source.where, exc.msg), **exc.details)
+            raise LxdkitError("instance %s is copied to %s, but deleting it on the source %s failed: %s; a rerun "
+                              "finishes the move" % (self.source_name, self.client.where, self.source.label, exc.msg), **exc.details)
 
     def _start_at_destination(self, name):
         def start():

@@ -226,7 +226,7 @@ class ProjectResources(Resources):
     """Projects are server-wide: messages name the server, not a project."""
 
     def _where(self):
-        return " on LXD at %s" % self.client.where
+        return " on %s" % self.client.label
 
 
 class ProjectManager(LxdManager):

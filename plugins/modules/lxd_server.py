@@ -192,7 +192,7 @@ server:
   sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT, LxdClient
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import DEFAULT_PROJECT, INCUS, LxdClient
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._reconcile import desired_map
@@ -213,7 +213,8 @@ def server_config(field, config):
     config = string_map(field, dict((key, "" if value is None else value) for key, value in config.items()))
     if config.get(TRUST_PASSWORD):
         raise LxdkitError("%s.%s is write-only in LXD (it shows only that a password is set), so no task can keep it idempotent; "
-                          "give it as \"\" to remove the password, and use lxd_trust with state=token for first contact"
+                          "give it as \"\" to remove the password, and use lxd_trust with state=token for first contact (Incus has no trust "
+                          "password at all)"
                           % (field, TRUST_PASSWORD))
     return dict((key, "" if is_default(key, value) else normal_value(key, value)) for key, value in config.items())
 
@@ -227,6 +228,9 @@ class ServerManager(LxdManager):
 
     def run(self):
         config = server_config("config", self.params["config"])
+        if config and TRUST_PASSWORD in config and self.client.server_kind == INCUS:
+            raise LxdkitError("config.%s: Incus (at %s) has no trust password, not even one to remove; leave the key out, and "
+                              "use lxd_trust with state=token for first contact" % (TRUST_PASSWORD, self.client.where))
         target = self.params["target"]
         check_target(self.client, target)
         server = ServerConfig(self.client, target)

@@ -342,7 +342,7 @@ class StorageVolumeManager(LxdManager):
             source_pool, source_name = spec["pool"], spec["name"]
         require_pool(self.source, source_pool, "from_pool" if move else "source")
         self.source_path = "%s/%s" % (volumes_path(source_pool), source_name)
-        self.source_label = "volume %s/%s on the source LXD at %s (project %s)" % (source_pool, source_name, self.source.where, self.source.project)
+        self.source_label = "volume %s/%s on the source %s (project %s)" % (source_pool, source_name, self.source.label, self.source.project)
         origin = self.source.find(self.source_path)
         current = volumes.find(name)
         transfer = VolumeTransfer(self.source, self.client, params["mode"], source_pool, pool, params["volume_only"])

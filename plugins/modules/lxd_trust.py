@@ -260,7 +260,7 @@ class TrustManager(LxdManager):
                 raise LxdkitError("%s: not with state=%s (a token names its client by name only%s)"
                                   % (", ".join(wrong), state, "" if state == "token" else "; revoking needs nothing else"))
             if self.params["type"] == "metrics":
-                raise LxdkitError("type: LXD issues tokens for client certificates only; add a metrics certificate with state=present "
+                raise LxdkitError("type: tokens are for client certificates only (LXD and Incus alike); add a metrics certificate with state=present "
                                   "and certificate or certificate_path")
         else:
             if not self.params["name"] and not any(self.params[option] for option in IDENTITY):
@@ -304,9 +304,9 @@ class TrustManager(LxdManager):
     def _changed(self, before):
         params = self.params
         if params["type"] and params["type"] != before["type"]:
-            raise LxdkitError("type: certificate %s (%s) is a %s certificate, and LXD cannot change a certificate's type to %s; "
+            raise LxdkitError("type: certificate %s (%s) is a %s certificate, and %s cannot change a certificate's type to %s; "
                               "remove it (state=absent) and add it again"
-                              % (before["name"], before["fingerprint"][:12], before["type"], params["type"]))
+                              % (before["name"], before["fingerprint"][:12], before["type"], self.client.server_name, params["type"]))
         wanted = dict(before)
         if params["name"]:
             wanted["name"] = params["name"]
@@ -326,8 +326,8 @@ class TrustManager(LxdManager):
         if self.params["projects"]:
             missing = self.store.missing_projects(wanted["projects"])
             if missing:
-                raise LxdkitError("projects: no such project on LXD at %s: %s (create it first, lxd_project)"
-                                  % (self.client.where, ", ".join(missing)), missing=missing)
+                raise LxdkitError("projects: no such project on %s at %s: %s (create it first, lxd_project)"
+                                  % (self.client.server_name, self.client.where, ", ".join(missing)), missing=missing)
 
     # -- tokens
 

@@ -17,8 +17,9 @@
 #     modules, the connection and the inventory plugin then reach Incus, and a target can tell
 #     which server it tests (setup_test_server);
 #   - a directory first in PATH whose `lxc` runs `incus` (the targets cross-check with the CLI),
-#     with LXD's few commands that Incus spells otherwise translated; with LXD_DIR set (a fabric
-#     LXD daemon) it runs the real lxc;
+#     with LXD's few commands that Incus spells otherwise translated (snapshots of instances and
+#     volumes, trust add); with LXD_DIR set (a fabric daemon: an Incus one in this lane,
+#     tests/harness/fabric.sh) it runs incus with INCUS_DIR, or the real lxc for an LXD one;
 #   - targets marked lxd_only in their aliases (each says why) are left out.
 set -euo pipefail
 
@@ -64,12 +65,23 @@ lane_incus() {
   cat > "$shim/lxc" <<SHIM
 #!/usr/bin/env bash
 # lxc for the targets, answered by incus (tests/harness/on-server.sh).
-[ -z "\${LXD_DIR:-}" ] || exec "$real_lxc" "\$@"
+# LXD_DIR names a fabric daemon (tests/harness/fabric.sh): lxc for an LXD one, incus for an Incus one.
+if [ -n "\${LXD_DIR:-}" ]; then
+  [ "\$(cat "\$LXD_DIR/../kind" 2>/dev/null)" = incus ] || exec "$real_lxc" "\$@"
+  export INCUS_DIR=\$LXD_DIR
+  unset LXD_DIR
+fi
 case "\${1:-}" in
   snapshot) shift; exec incus snapshot create "\$@" ;;
   restore) shift; exec incus snapshot restore "\$@" ;;
   delete) case "\${2:-}" in */*) exec incus snapshot delete "\${2%%/*}" "\${2#*/}" ;; esac ;;
 esac
+if [ "\${1:-}" = storage ] && [ "\${2:-}" = volume ]; then
+  case "\${3:-}" in
+    snapshot) shift 3; exec incus storage volume snapshot create "\$@" ;;
+    restore) shift 3; exec incus storage volume snapshot restore "\$@" ;;
+  esac
+fi
 if [ "\${1:-}" = config ] && [ "\${2:-}" = trust ] && [ "\${3:-}" = add ] && [ -f "\${4:-}" ]; then
   shift 3; exec incus config trust add-certificate "\$@"
 fi

@@ -219,6 +219,46 @@ def test_a_trust_token_goes_to_incus_as_trust_token_and_to_lxd_as_pylxd_sends_it
     assert authenticated == ["the-token"] and len(posted) == 1
 
 
+def test_an_untrusted_client_is_told_which_server_refused_it_and_how_to_get_in():
+    # The untrusted GET /1.0 has no environment; its API extensions tell Incus from LXD.
+    transport = PylxdHttp("https://10.0.0.2:8443", "https://10.0.0.2:8443", ("c.crt", "c.key"), True, 5, None)
+    transport._client = types.SimpleNamespace(host_info=UNTRUSTED_INCUS)
+    with pytest.raises(LxdkitError) as caught:
+        transport._trust()
+    assert caught.value.msg.startswith("Incus at https://10.0.0.2:8443 does not trust this client (403). Give trust_token "
+                                       "(from 'incus config trust add' on the server) once")
+    assert "trust_password" not in caught.value.msg
+    transport._client = types.SimpleNamespace(host_info=UNTRUSTED_LXD)
+    with pytest.raises(LxdkitError) as caught:
+        transport._trust()
+    assert caught.value.msg.startswith("LXD at https://10.0.0.2:8443 does not trust this client (403).")
+    assert "'lxc config trust add'" in caught.value.msg and "trust_password" in caught.value.msg
+
+
+def test_a_refused_token_names_the_server_that_refused_it():
+    class Refused(Exception):
+        pass
+
+    def refuse(json):
+        raise Refused("No matching certificate add operation found")
+
+    transport = PylxdHttp("https://10.0.0.2:8443", "https://10.0.0.2:8443", ("c.crt", "c.key"), True, 5, "used-token")
+    transport.exceptions = types.SimpleNamespace(LXDAPIException=Refused, ClientConnectionFailed=Refused)
+    api = types.SimpleNamespace(certificates=types.SimpleNamespace(post=refuse))
+    transport._client = types.SimpleNamespace(host_info=UNTRUSTED_INCUS, api=api)
+    with pytest.raises(LxdkitError) as caught:
+        transport._trust()
+    assert caught.value.msg == ("Incus at https://10.0.0.2:8443 refused the trust token or password: "
+                                "No matching certificate add operation found")
+
+
+def test_a_tls_failure_names_where_either_server_keeps_its_certificate():
+    transport = PylxdHttp("https://10.0.0.2:8443", "https://10.0.0.2:8443", ("c.crt", "c.key"), True, 5, None)
+    message = transport._tls_error(Exception("Fingerprints did not match")).msg
+    assert message.startswith("TLS to the server at https://10.0.0.2:8443 failed: Fingerprints did not match.")
+    assert "/var/lib/lxd/server.crt on an LXD host" in message and "/var/lib/incus/server.crt on an Incus host" in message
+
+
 def test_a_failed_operation_whose_wait_answers_an_error_document_is_that_operation_s_failure():
     fake = incus()
     started = {"type": "async", "status": "Operation created", "status_code": 100, "operation": "/1.0/operations/op1", "metadata": {"id": "op1"}}

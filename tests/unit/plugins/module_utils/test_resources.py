@@ -121,7 +121,7 @@ def test_require_instance_names_what_is_missing_or_misplaced():
     assert require_instance(client, "c1")["name"] == "c1"
     with pytest.raises(LxdkitError, match="instance 'c2' does not exist in project default"):
         require_instance(client, "c2")
-    with pytest.raises(LxdkitError, match="target 'm1' is for clustered LXD"):
+    with pytest.raises(LxdkitError, match="target 'm1' is for a cluster"):
         require_instance(client, "c1", target="m1")
     clustered = FakeLxd(server=dict(FakeLxd().server, environment={"server_clustered": True}))
     clustered.route("GET", "instances/c1", sync({"name": "c1", "location": "m2"}))

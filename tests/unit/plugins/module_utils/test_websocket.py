@@ -62,7 +62,7 @@ class FakeServer:
         self.listener.listen(4)
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
-        self.client = types.SimpleNamespace(where="unix:" + path, timeout=5)
+        self.client = types.SimpleNamespace(where="unix:" + path, label="LXD at unix:" + path, timeout=5)
 
     def _serve(self):
         for _number in range(len(self.scripts)):
@@ -147,6 +147,7 @@ def test_a_refused_handshake_is_an_error_naming_the_server(tmp_path):
 
 
 def test_an_unreachable_server_is_an_error_naming_it(tmp_path):
-    client = types.SimpleNamespace(where="unix:" + str(tmp_path / "none.socket"), timeout=1)
-    with pytest.raises(LxdkitError, match="cannot open websocket of operation op on LXD at unix:"):
+    where = "unix:" + str(tmp_path / "none.socket")
+    client = types.SimpleNamespace(where=where, label="Incus at " + where, timeout=1)
+    with pytest.raises(LxdkitError, match="cannot open websocket of operation op on Incus at unix:"):
         _websocket.connect(client, "op", "secret")

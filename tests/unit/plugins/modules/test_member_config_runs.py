@@ -90,7 +90,7 @@ def test_refusals_before_anything_is_sent(capsys):
     assert writes(fake) == []
     standalone = FakeLxd()
     msg = run_module(standalone, lxd_storage_pool, capsys, name="p2", driver="dir", member_config={"node1": {}})["msg"]
-    assert msg.startswith("member_config is for clustered LXD") and writes(standalone) == []
+    assert msg.startswith("member_config is for a cluster") and writes(standalone) == []
 
 
 def test_a_pool_pending_on_every_member_is_created_by_a_task_without_target(capsys):

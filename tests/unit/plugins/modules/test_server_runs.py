@@ -98,6 +98,16 @@ def test_a_trust_password_is_refused_before_any_request(capsys):
     assert "secret" not in result["msg"]
 
 
+def test_removing_the_trust_password_on_incus_is_refused_by_name_without_a_write(capsys):
+    incus = server()
+    incus["environment"] = dict(incus["environment"], server="incus", server_version="6.0.4")
+    fake = FakeLxd(server=incus)
+    result = run(fake, capsys, config={"core.trust_password": "", "images.remote_cache_expiry": 5})
+    assert result["failed"] is True and writes(fake) == []
+    assert result["msg"].startswith("config.core.trust_password: Incus (at unix:") and "has no trust password" in result["msg"]
+    assert run(FakeLxd(server=server()), capsys, config={"core.trust_password": ""})["changed"] is False  # LXD: none set
+
+
 def test_lxds_refusal_of_an_unknown_key_names_it_and_nothing_changed(capsys):
     fake = FakeLxd(server=server())
     fake.route("PATCH", "", error(400, "cannot set 'images.bogus' to '1': unknown key"))
@@ -134,7 +144,7 @@ def test_a_failed_setting_back_is_reported(capsys):
 def test_target_is_refused_by_a_standalone_server_before_any_write(capsys):
     fake = FakeLxd(server=server())
     result = run(fake, capsys, target="member2", config={"core.https_address": "10.0.0.12:8443"})
-    assert result["failed"] is True and "target 'member2' is for clustered LXD" in result["msg"] and writes(fake) == []
+    assert result["failed"] is True and "target 'member2' is for a cluster" in result["msg"] and writes(fake) == []
 
 
 def test_target_reads_and_writes_the_members_config(capsys):

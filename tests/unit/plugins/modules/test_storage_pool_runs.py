@@ -83,7 +83,7 @@ def test_a_driver_change_is_refused_with_no_write(capsys):
     (dict(name="new", driver="zfs"), "driver: LXD at unix:/run/fake-lxd/unix.socket cannot make zfs pools (its storage drivers: btrfs, dir)"),
     (dict(name="new", driver="btrfs", config={"zfs.pool_name": "z"}), "config.zfs.pool_name does not apply to a btrfs pool"),
     (dict(name="new", driver="dir", config={"source": ["/srv"]}), "config.source is a list"),
-    (dict(name="new", driver="dir", target="node1"), "target 'node1' is for clustered LXD"),
+    (dict(name="new", driver="dir", target="node1"), "target 'node1' is for a cluster"),
     (dict(name="a/b", driver="dir"), "name 'a/b' is not a valid LXD name"),
 ])
 def test_bad_input_is_refused_before_anything_is_sent(capsys, args, message):

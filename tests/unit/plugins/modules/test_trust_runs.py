@@ -241,7 +241,7 @@ def test_token_in_check_mode_plans_without_a_token(capsys):
 
 def test_token_options_are_checked_before_any_request(capsys):
     fake = lxd()
-    for options, text in (({"name": "ctl", "type": "metrics"}, "LXD issues tokens for client certificates only"),
+    for options, text in (({"name": "ctl", "type": "metrics"}, "tokens are for client certificates only (LXD and Incus alike)"),
                           ({"name": "ctl", "certificate": PEM}, "certificate: not with state=token"),
                           ({}, "name: state=token needs the client name")):
         result = run(fake, capsys, state="token", **options)
