@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """LXD clustering (``/1.0/cluster``): a server's own cluster state (enable, join), the members
 (config, evacuate, restore, remove) and the join tokens, which LXD keeps as running operations
-of class ``token`` with the new member's name. Checked against LXD 5.0.2: a join sends the whole
-token (the base64 text ``lxc cluster add`` prints) as ``cluster_password``."""
+of class ``token`` with the new member's name. A join sends the whole token (the base64 text
+``lxc cluster add`` prints): as ``cluster_password`` to LXD 5.0.2, as ``cluster_token`` to Incus
+6.0 (which refuses the other field: "Failed getting existing certificate: not authorized")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import json
 import socket
 import ssl
 
+from ansible_collections.lxdkit.lxd.plugins.module_utils._client import INCUS
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._server_admin import NO_EXPIRY, encode_token, pending_tokens
 from ansible_collections.lxdkit.lxd.plugins.module_utils._servers import operation_id, start_operation
@@ -47,6 +49,14 @@ def member_roles(field, client, current, wanted):
                               % (field, client.where, role, extension))
     own = [role for role in current if role not in WRITABLE_ROLES]
     return own + [role for role in WRITABLE_ROLES if role in wanted]
+
+
+def join_token_field(client):
+    """The PUT /1.0/cluster field a joining server reads the join token from: ``cluster_token``
+    for Incus and for an LXD with the ``explicit_trust_token`` extension, else ``cluster_password``."""
+    if client.server_kind == INCUS or client.has_extension("explicit_trust_token"):
+        return "cluster_token"
+    return "cluster_password"
 
 
 def join_token_string(operation):

@@ -114,7 +114,8 @@ server:
   sample: {kind: incus, version: 6.0.4, url: "unix:/var/lib/incus/unix.socket"}
 """
 
-from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import Cluster, check_member_config, decode_join_token, fetch_certificate
+from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import (Cluster, check_member_config, decode_join_token, fetch_certificate,
+                                                                           join_token_field)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
@@ -175,8 +176,10 @@ class ClusterManager(LxdManager):
                 failures.append("%s: %s" % (address, exc))
         else:
             raise LxdkitError("join_token: no address of the cluster answers from here (%s)" % "; ".join(failures))
-        return dict(server_name=name, enabled=True, server_address=self._address(), cluster_address=address,
-                    cluster_certificate=certificate, cluster_password=self.params["join_token"].strip(), member_config=member_config)
+        body = dict(server_name=name, enabled=True, server_address=self._address(), cluster_address=address,
+                    cluster_certificate=certificate, member_config=member_config)
+        body[join_token_field(self.client)] = self.params["join_token"].strip()
+        return body
 
 
 def main():

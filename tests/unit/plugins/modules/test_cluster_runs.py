@@ -74,6 +74,19 @@ def test_a_join_sends_the_whole_token_and_the_pinned_certificate(capsys, monkeyp
     assert result["actions"] == ["join"] and SECRET not in json.dumps(result)
 
 
+def test_incus_gets_the_join_token_as_cluster_token(capsys, monkeypatch):
+    monkeypatch.setattr(lxd_cluster, "fetch_certificate", lambda address, fingerprint, timeout: "PEM")
+    fake = standalone()
+    fake.server["environment"] = dict(fake.server["environment"], server="incus", server_version="6.0.4")
+    fake.route("GET", "cluster", sync({"enabled": False, "server_name": "", "member_config": []}), sync({"enabled": True, "server_name": "m2"}))
+    fake.route("PUT", "cluster", operation())
+    fake.route("GET", "cluster/members", sync([MEMBER]))
+    token = token_for("m2")
+    run_module(fake, lxd_cluster, capsys, server_name="m2", join_token=token)
+    sent = fake.requested("PUT", "cluster")[0].json
+    assert sent["cluster_token"] == token and "cluster_password" not in sent
+
+
 def test_a_join_in_check_mode_fetches_the_certificate_but_writes_nothing(capsys, monkeypatch):
     monkeypatch.setattr(lxd_cluster, "fetch_certificate", lambda address, fingerprint, timeout: "PEM")
     fake = standalone()
