@@ -199,7 +199,7 @@ class Connection(ConnectionBase):
         except AnsibleConnectionFailure:
             self.close()
             raise
-        display.vvv("LXD %s: connected to instance %s as %s" % (self._client.where, self._instance, self.get_option("remote_user")),
+        display.vvv("%s: connected to instance %s as %s" % (self._client.label, self._instance, self.get_option("remote_user")),
                     host=self._instance)
         self._connected = True
         return self
