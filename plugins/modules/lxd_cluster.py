@@ -115,7 +115,7 @@ server:
 """
 
 from ansible_collections.lxdkit.lxd.plugins.module_utils._cluster import (Cluster, check_member_config, decode_join_token, fetch_certificate,
-                                                                           join_token_field)
+                                                                          join_token_field)
 from ansible_collections.lxdkit.lxd.plugins.module_utils._errors import LxdkitError
 from ansible_collections.lxdkit.lxd.plugins.module_utils._module import LxdManager, run_module
 from ansible_collections.lxdkit.lxd.plugins.module_utils._names import check_object_name
