@@ -125,11 +125,12 @@ docs: $(ECO_VENV)/.installed collection
 demo: venv collection lxd
 	cd $(COLLECTION) && ansible-playbook -i playbooks/inventory/hosts.yml playbooks/site.yml
 
-# One Molecule scenario per role, against the real LXD (run from the build copy, where the
-# collection resolves as lxdkit.lxd).
+# Every Molecule scenario of every role, against the real servers (run from the build copy,
+# where the collection resolves as lxdkit.lxd): one per role against LXD, and the cluster role's
+# incus scenario on three Incus daemons.
 ROLES := web_server dns_server backup_rotation cluster
-molecule: venv collection lxd
-	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test); done
+molecule: venv collection lxd incus
+	set -e; for role in $(ROLES); do (cd $(COLLECTION)/roles/$$role && molecule test --all); done
 
 # Every benchmark side by side with its competitors, one report (not part of make test).
 bench: venv lxd incus
