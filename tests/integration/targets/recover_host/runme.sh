@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The disaster-recovery drill of issue 21: the site (web and DNS recipes) deployed on a fabric
-# daemon over HTTPS and backed up by backup_rotation (instances and the host's configuration);
-# that daemon killed and its directory deleted; an empty daemon (fabric.sh up --bare: only its
-# HTTPS address) gets everything back from the backup directory alone with
-# playbooks/recover-host.yml, whose probes (and ours) find web and DNS answering again; a second
-# run changes nothing. Cross-checked with lxc. Prints the recovery time (bench/RESULTS.md).
+# daemon (LXD, or Incus in make integration's Incus lane) over HTTPS and backed up by
+# backup_rotation (instances and the host's configuration); that daemon killed and its directory
+# deleted; an empty daemon (fabric.sh up --bare: only its HTTPS address) gets everything back
+# from the backup directory alone with playbooks/recover-host.yml, whose probes (and ours) find
+# web and DNS answering again; a second run changes nothing. Cross-checked with lxc. Prints the recovery time (bench/RESULTS.md).
 set -eux
 prefix="lxdkit-rh-$RANDOM$RANDOM"
 source_daemon="it-rh-src-$RANDOM"
 new_daemon="it-rh-new-$RANDOM"
 web_port=18081
+# The kind of the daemons: the server under test (Incus in make integration's Incus lane).
+server_kind=${LXDKIT_TEST_SERVER:-lxd}
 dns_port=15354
 collection="${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/lxdkit/lxd"
 fabric="$collection/tests/harness/fabric.sh"
@@ -29,7 +31,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -nodes -days 2
   -keyout "$scratch/client.key" -out "$scratch/client.crt" -subj "/CN=$prefix" 2>/dev/null
 
 up() {  # NAME [--bare]: a daemon that trusts our certificate; prints its env as JSON
-  "$fabric" up ${2:+"$2"} "$1" >&2
+  "$fabric" up --kind "$server_kind" ${2:+"$2"} "$1" >&2
   LXD_DIR="$("$fabric" env --json "$1" | python -c 'import json, sys; print(json.load(sys.stdin)["lxd_dir"])')" \
     lxc config trust add "$scratch/client.crt" --name "$prefix" >&2
   "$fabric" env --json "$1"
@@ -39,7 +41,8 @@ vars_for() {  # ENV_JSON: the play variables for that daemon
   cat > "$scratch/vars.json" <<JSON
 {"rh_prefix": "$prefix", "rh_web_port": $web_port, "rh_dns_port": $dns_port, "rh_backup_dir": "$scratch/backups",
  "srv_url": "$(field "$1" url)", "srv_server_cert": "$(field "$1" server_cert)",
- "client_cert": "$scratch/client.crt", "client_key": "$scratch/client.key"}
+ "client_cert": "$scratch/client.crt", "client_key": "$scratch/client.key",
+ "main_socket": "/var/lib/$server_kind/unix.socket", "srv_bridge": "$(field "$1" bridge)"}
 JSON
 }
 unset LXD_DIR LXD_URL LXD_CLIENT_CERT LXD_CLIENT_KEY
@@ -85,7 +88,7 @@ echo "recover_host: full recovery of the two-container site took $(python -c "pr
 ./probe.sh "$new_address" "$web_port" "$dns_port" "$prefix"
 [ "$(LXD_DIR=$new_dir lxc list --format csv --columns ns | sort | tr '\n' ' ')" = "dns01,RUNNING web01,RUNNING " ]
 LXD_DIR=$new_dir lxc profile show web-server | grep -q "/1.0/instances/web01"
-LXD_DIR=$new_dir lxc network get lxdbr0 ipv4.nat | grep -qx false
+LXD_DIR=$new_dir lxc network get "$(field "$scratch/src.json" bridge)" ipv4.nat | grep -qx false
 [ "$(LXD_DIR=$new_dir lxc exec web01 -- cat /srv/data/marker)" = "data of $prefix" ]
 
 # Second run: nothing changes.
