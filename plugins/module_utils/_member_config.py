@@ -18,7 +18,7 @@ from ansible_collections.lxdkit.lxd.plugins.module_utils._values import string_m
 def cluster_member_names(client, field):
     """The names of the cluster's members; ``field`` is refused by a standalone server."""
     if not client.server.get("environment", {}).get("server_clustered"):
-        raise LxdkitError("%s is for a cluster; %s at %s is standalone: leave %s out" % (field, client.server_name, client.where, field))
+        raise LxdkitError("%s is for a cluster; %s is standalone: leave %s out" % (field, client.label, field))
     return sorted(url.rstrip("/").rsplit("/", 1)[-1] for url in client.get("cluster/members") or [])
 
 

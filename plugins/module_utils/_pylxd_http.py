@@ -96,9 +96,10 @@ class PylxdHttp:
 
     def _trust(self):
         # The untrusted GET /1.0 tells LXD from Incus by its API extensions (server_kind_of).
-        name = SERVER_NAMES[server_kind_of(self._client.host_info)]
+        kind = server_kind_of(self._client.host_info)
+        name = SERVER_NAMES[kind]
         if not self.trust_secret:
-            if self._server_is_incus():
+            if kind == INCUS:
                 how = "Give trust_token (from 'incus config trust add' on the server) once"
             else:
                 how = "Give trust_token (from 'lxc config trust add' on the server) or trust_password once"
@@ -109,7 +110,7 @@ class PylxdHttp:
         if not self.cert:
             raise LxdkitError("trust_token/trust_password need client_cert and client_key: LXD trusts a certificate")
         try:
-            if self._server_is_incus():
+            if kind == INCUS:
                 # Incus takes the token only as trust_token (LXD 5.0 as password); pylxd sends
                 # trust_token only to servers with the explicit_trust_token extension, which
                 # Incus does not list. The TLS client certificate is the one trusted.
@@ -121,9 +122,6 @@ class PylxdHttp:
             raise LxdkitError("%s at %s refused the trust token or password: %s" % (name, self.where, exc), status=403)
         if self._client.host_info.get("auth") != "trusted":
             raise LxdkitError("%s at %s still does not trust this client after authentication" % (name, self.where), status=403)
-
-    def _server_is_incus(self):
-        return server_kind_of(self._client.host_info) == INCUS
 
     def request(self, method, path, params=None, json_body=None, data=None, headers=None, stream=False,
                 timeout=None, is_api=True):

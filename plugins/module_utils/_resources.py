@@ -98,7 +98,7 @@ class Resources:
 def check_target(client, target):
     """``target`` names a cluster member: refused, before any change, by a standalone server."""
     if target and not client.server.get("environment", {}).get("server_clustered"):
-        raise LxdkitError("target %r is for a cluster; %s at %s is standalone: leave target out" % (target, client.server_name, client.where))
+        raise LxdkitError("target %r is for a cluster; %s is standalone: leave target out" % (target, client.label))
 
 
 def require_pool(client, pool, field="pool"):

@@ -238,7 +238,7 @@ class TrustStore:
         document = response.json()
         operation = document.get("metadata") or {}
         if not (operation.get("metadata") or {}).get("secret"):
-            raise LxdkitError("%s at %s answered the token request without a token (%s)" % (self.client.server_name, self.client.where, document.get("type")))
+            raise LxdkitError("%s answered the token request without a token (%s)" % (self.client.label, document.get("type")))
         return operation
 
     def revoke_token(self, operation):

@@ -326,8 +326,8 @@ class TrustManager(LxdManager):
         if self.params["projects"]:
             missing = self.store.missing_projects(wanted["projects"])
             if missing:
-                raise LxdkitError("projects: no such project on %s at %s: %s (create it first, lxd_project)"
-                                  % (self.client.server_name, self.client.where, ", ".join(missing)), missing=missing)
+                raise LxdkitError("projects: no such project on %s: %s (create it first, lxd_project)"
+                                  % (self.client.label, ", ".join(missing)), missing=missing)
 
     # -- tokens
 
